@@ -1,0 +1,66 @@
+// Builds every bundle: extension host, CLI, inference worker, webview, and (with --tests) the unit tests and benches.
+import * as esbuild from 'esbuild';
+import { readdirSync, statSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+
+const args = new Set(process.argv.slice(2));
+const watch = args.has('--watch');
+const production = args.has('--production');
+
+// Native addons stay outside the bundles: they are loaded lazily from node_modules.
+const nodeExternals = ['vscode', 'onnxruntime-node', 'sharp', 'playwright-core'];
+
+function findFiles(dir, pattern) {
+  let out = [];
+  let entries;
+  try { entries = readdirSync(dir); } catch { return out; }
+  for (const name of entries) {
+    const p = join(dir, name);
+    if (statSync(p).isDirectory()) out = out.concat(findFiles(p, pattern));
+    else if (pattern.test(name)) out.push(p);
+  }
+  return out;
+}
+
+const node = {
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'cjs',
+  sourcemap: !production,
+  minify: production,
+  external: nodeExternals,
+  logLevel: 'warning',
+};
+
+const configs = [
+  { ...node, entryPoints: { extension: 'src/extension.ts', worker: 'src/engine/inference/worker.ts' }, outdir: 'dist' },
+  { ...node, entryPoints: { cli: 'src/cli/main.ts' }, outdir: 'dist', banner: { js: '#!/usr/bin/env node' } },
+  {
+    bundle: true,
+    platform: 'browser',
+    target: 'es2022',
+    format: 'iife',
+    sourcemap: !production,
+    minify: production,
+    entryPoints: { webview: 'webview/main.ts' },
+    outdir: 'dist',
+    logLevel: 'warning',
+  },
+];
+
+if (args.has('--tests')) {
+  rmSync('dist/test', { recursive: true, force: true });
+  const tests = findFiles('test', /\.test\.ts$/);
+  configs.push({ ...node, entryPoints: tests, outdir: 'dist/test', outbase: 'test' });
+}
+const benches = findFiles('bench', /\.ts$/);
+if (benches.length) configs.push({ ...node, entryPoints: benches, outdir: 'dist/bench', outbase: 'bench' });
+const e2e = findFiles('test/e2e', /\.e2e\.ts$/);
+if (args.has('--e2e') && e2e.length) configs.push({ ...node, entryPoints: e2e, outdir: 'dist/e2e', outbase: 'test/e2e' });
+
+if (watch) {
+  for (const c of configs) await (await esbuild.context(c)).watch();
+} else {
+  await Promise.all(configs.map((c) => esbuild.build(c)));
+}

@@ -1,0 +1,147 @@
+// The JSON report: a documented, versioned contract that CI scripts rely on (schema: schemas/report.schema.json).
+// Conventions: every OOD score is "higher = more OOD"; AUROC/AUPR-Out take OOD as positive; AUPR is average
+// precision; fpr95 is the fraction of OOD accepted at the threshold keeping 95% of ID (see docs in README).
+
+export const REPORT_SCHEMA_VERSION = 1;
+
+export type SplitRole = 'id' | 'ood' | 'calib' | 'fit';
+
+export interface SkippedFile {
+  path: string;
+  reason: string;
+}
+
+export interface SplitInfo {
+  name: string;
+  role: SplitRole;
+  /** Folder path, `noise:N`, or `holdout:<id split>/<classes>`. */
+  source: string;
+  /** Samples scored (files that decoded and ran). */
+  count: number;
+  skipped: SkippedFile[];
+  /** Class folder names seen in this split (ImageFolder layout), empty for a flat folder. */
+  classes: string[];
+}
+
+export interface ModelInfo {
+  name: string;
+  path: string;
+  executionProvider: string;
+  classes: string[];
+  input: { name: string; shape: (number | string)[]; layout: 'NCHW' | 'NHWC'; channels: number; height: number; width: number };
+  outputs: { logits: string; features?: string; featureDim?: number };
+  /** 'probabilities' when the model's rows were detected as a distribution and converted with log(). */
+  outputKind: 'logits' | 'probabilities';
+  warnings: string[];
+}
+
+export interface SampleRow {
+  path: string;
+  split: string;
+  /** Class index into the model's classes, or null when unlabelled / not a model class. */
+  label: number | null;
+  /** Per model: predicted class index (first argmax); null when the sample's outputs were not finite. */
+  prediction: Record<string, number | null>;
+  /** Per model: score name → value (higher = more OOD); null when not finite. */
+  scores: Record<string, Record<string, number | null>>;
+}
+
+export interface OodRow {
+  model: string;
+  split: string;
+  score: string;
+  n_id: number;
+  n_ood: number;
+  auroc: number;
+  aupr_in: number;
+  aupr_out: number;
+  fpr95: number;
+  fpr95_threshold: number;
+  [extra: string]: unknown;
+}
+
+export interface CalibrationRow {
+  model: string;
+  split: string;
+  accuracy: number;
+  ece: number;
+  mce: number;
+  nll: number;
+  brier: number;
+  temperature: number | null;
+  scaled: { [metric: string]: unknown } | null;
+  /** Reliability diagram bins (15 equal-width, (lo, hi]); `scaled.bins` holds the ones after scaling. */
+  bins: ReliabilityBin[];
+  [extra: string]: unknown;
+}
+
+/** ROC and PR curves, exact metrics but points downsampled for drawing (≤ 1,000, FPR95 point kept). */
+export interface CurveSet {
+  model: string;
+  split: string;
+  score: string;
+  /** ROC with OOD positive: x = FPR (ID flagged), y = TPR (OOD flagged). */
+  roc: { fpr: number[]; tpr: number[] };
+  /** PR with OOD positive: x = recall, y = precision. */
+  pr: { recall: number[]; precision: number[] };
+  /** The fpr95 operating point expressed on the ROC axes (OOD-positive): x = 0.05-ish ID flagged, y = 1 − fpr95. */
+  fpr95Point: { fpr: number; tpr: number };
+}
+
+/** Histogram of one score for every split of one model, on shared bin edges. */
+export interface HistogramSet {
+  model: string;
+  score: string;
+  edges: number[];
+  counts: Record<string, number[]>;
+  /** Deployment threshold (keeps `keepFraction` of ID) drawn on the chart. */
+  threshold: number | null;
+}
+
+export interface ReliabilityBin {
+  lo: number;
+  hi: number;
+  count: number;
+  accuracy: number | null;
+  confidence: number | null;
+}
+
+export interface ThresholdRow {
+  model: string;
+  score: string;
+  /** Fitted on this split alone (calib when present, else id). */
+  fittedOn: string;
+  keepFraction: number;
+  threshold: number;
+  /** Per split: fraction of its samples flagged OOD (score > threshold). */
+  flagged: Record<string, number>;
+}
+
+export interface ProjectionSet {
+  model: string;
+  /** PCA of features, fitted on the ID split; points subsampled per split for drawing. */
+  explainedVariance: [number, number];
+  points: { split: string; x: number[]; y: number[]; index: number[] }[];
+}
+
+export interface Report {
+  schemaVersion: number;
+  tool: { name: 'ood-lens'; version: string };
+  createdAt: string;
+  durationMs: number;
+  /** True when the run was cancelled: every row covers only what was scored before that. */
+  partial: boolean;
+  conventions: Record<string, string>;
+  settings: Record<string, unknown>;
+  models: ModelInfo[];
+  splits: SplitInfo[];
+  samples: SampleRow[];
+  ood: OodRow[];
+  calibration: CalibrationRow[];
+  curves: CurveSet[];
+  histograms: HistogramSet[];
+  thresholds: ThresholdRow[];
+  projections: ProjectionSet[];
+  warnings: string[];
+  [extra: string]: unknown;
+}
