@@ -30,6 +30,8 @@ const node = {
   sourcemap: !production,
   minify: production,
   external: nodeExternals,
+  // jsonc-parser's UMD entry hides its requires from the bundler; its ESM build bundles cleanly.
+  mainFields: ['module', 'main'],
   logLevel: 'warning',
 };
 

@@ -1,1 +1,66 @@
-export {};
+// Runs an onnxruntime session in a worker thread: InferenceSession.run blocks the thread it runs on.
+import { parentPort } from 'node:worker_threads';
+import type { InferenceSession, Tensor } from 'onnxruntime-node';
+import type { WorkerReply, WorkerRequest } from './messages';
+
+type Ort = typeof import('onnxruntime-node');
+const ort: Ort = require('onnxruntime-node');
+let session: InferenceSession | undefined;
+let outputNames: string[] = [];
+
+function reply(msg: WorkerReply, transfer: ArrayBuffer[] = []): void {
+  parentPort!.postMessage(msg, transfer);
+}
+
+async function load(modelPath: string, providers: string[], outputs: string[], threads?: number): Promise<void> {
+  const fallbacks: string[] = [];
+  const prefs = [...providers.filter((p) => p !== 'cpu'), 'cpu'];
+  for (const provider of prefs) {
+    try {
+      session = await ort.InferenceSession.create(modelPath, {
+        executionProviders: [provider],
+        graphOptimizationLevel: 'all',
+        ...(threads ? { intraOpNumThreads: threads } : {}),
+      });
+      outputNames = outputs;
+      reply({ type: 'loaded', provider, fallbacks });
+      return;
+    } catch (e) {
+      const msg = e instanceof Error ? e.message.split('\n')[0] : String(e);
+      if (provider === 'cpu') throw new Error(msg);
+      fallbacks.push(`${provider}: ${msg}`);
+    }
+  }
+}
+
+function toFloat32(t: Tensor): Float32Array {
+  const d = t.data as ArrayLike<number | bigint>;
+  if (d instanceof Float32Array) return d;
+  const out = new Float32Array(d.length);
+  for (let i = 0; i < d.length; i++) out[i] = Number(d[i]);
+  return out;
+}
+
+parentPort!.on('message', async (msg: WorkerRequest) => {
+  try {
+    if (msg.type === 'load') {
+      await load(msg.modelPath, msg.providers, msg.outputs, msg.intraOpThreads);
+      return;
+    }
+    if (!session) throw new Error('model not loaded');
+    const feeds = { [msg.inputName]: new ort.Tensor('float32', msg.data, msg.dims) };
+    const result = await session.run(feeds, outputNames);
+    const outputs: Record<string, { data: Float32Array; dims: number[] }> = {};
+    const transfer: ArrayBuffer[] = [];
+    for (const name of outputNames) {
+      const data = toFloat32(result[name]);
+      // Copy out of onnxruntime's buffer so the transfer cannot detach memory it still owns.
+      const own = new Float32Array(data);
+      outputs[name] = { data: own, dims: result[name].dims.map(Number) };
+      transfer.push(own.buffer);
+    }
+    reply({ type: 'result', id: msg.id, outputs }, transfer);
+  } catch (e) {
+    reply({ type: 'error', id: msg.type === 'run' ? msg.id : -1, message: e instanceof Error ? e.message.split('\n')[0] : String(e) });
+  }
+});

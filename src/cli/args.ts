@@ -1,0 +1,154 @@
+import { parseArgs } from 'node:util';
+import type { PreprocessHints } from '../engine/model/inspect';
+import { UserError } from '../engine/util/errors';
+
+export const USAGE = `Usage:
+  ood-lens score --model M.onnx [--model M2.onnx ...] --id DIR [--ood DIR|noise:N ...] [--holdout A,B]
+                 [--calib DIR] [--fit DIR] [--json OUT.json] [--html OUT.html] [--csv OUT.csv] [--config oodlens.json]
+  ood-lens calibrate --model M.onnx --calib DIR [--id DIR] --out M.calibrated.onnx [--json OUT.json]
+  ood-lens demo [--out DIR]          score the bundled demo (examples/demo) and write its reports
+  ood-lens --version | --help
+
+Options for score and calibrate:
+  --batch-size N          images per inference batch (default 64)
+  --ep LIST               execution providers in order of preference, e.g. cuda,cpu (default cpu)
+  --scores LIST           scores to compute (default: msp,max_logit,entropy,energy,gen,odin_t; plus
+                          mahalanobis,knn,vim with --fit when the model has a "features" output)
+  --size HxW              input size for models with a dynamic one
+  --layout NCHW|NHWC      override the input layout guessed from the shape
+  --fit-mode stretch|center-crop   how images are resized (default stretch)
+  --mean LIST --std LIST  per-channel normalization after scaling to [0,1] (default none)
+  --logits-output NAME    output holding the logits (default "logits", else the single 2-D output)
+  --features-output NAME  output holding features (default "features")
+  --keep F                fraction of ID kept by the deployment threshold (default 0.95)
+  --bootstrap N           bootstrap confidence intervals with N resamples (default off)
+  --ece-bins N            reliability bins (default 15)
+  --quiet                 no progress bar
+
+Conventions: every score is higher = more OOD; AUROC and AUPR-Out take OOD as positive; fpr95 is the fraction
+of OOD accepted at the threshold keeping 95% of ID. Exit codes: 0 ok, 1 error, 2 a quality gate failed,
+130 cancelled (a partial report is still written).`;
+
+export interface CliArgs {
+  command: 'score' | 'calibrate' | 'demo' | 'help' | 'version';
+  models: string[];
+  id?: string;
+  ood: string[];
+  holdout?: string[];
+  calib?: string;
+  fit?: string;
+  json?: string;
+  html?: string;
+  csv?: string;
+  out?: string;
+  config?: string;
+  batchSize?: number;
+  executionProviders?: string[];
+  scores?: string[];
+  keepFraction?: number;
+  bootstrap?: number;
+  eceBins?: number;
+  preprocess: PreprocessHints;
+  quiet: boolean;
+}
+
+const list = (v: string | undefined) => (v === undefined ? undefined : v.split(',').map((s) => s.trim()).filter(Boolean));
+
+function num(name: string, v: string | undefined, integer: boolean): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isFinite(n) || (integer && !Number.isInteger(n))) throw new UserError(`--${name} expects ${integer ? 'an integer' : 'a number'}, got "${v}"`);
+  return n;
+}
+
+function numList(name: string, v: string | undefined): number[] | undefined {
+  return list(v)?.map((x) => num(name, x, false)!);
+}
+
+export function parseCli(argv: string[]): CliArgs {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        model: { type: 'string', multiple: true },
+        id: { type: 'string' },
+        ood: { type: 'string', multiple: true },
+        holdout: { type: 'string' },
+        calib: { type: 'string' },
+        fit: { type: 'string' },
+        json: { type: 'string' },
+        html: { type: 'string' },
+        csv: { type: 'string' },
+        out: { type: 'string' },
+        config: { type: 'string' },
+        'batch-size': { type: 'string' },
+        ep: { type: 'string' },
+        scores: { type: 'string' },
+        size: { type: 'string' },
+        layout: { type: 'string' },
+        'fit-mode': { type: 'string' },
+        mean: { type: 'string' },
+        std: { type: 'string' },
+        'logits-output': { type: 'string' },
+        'features-output': { type: 'string' },
+        keep: { type: 'string' },
+        bootstrap: { type: 'string' },
+        'ece-bins': { type: 'string' },
+        quiet: { type: 'boolean', default: false },
+        help: { type: 'boolean', short: 'h', default: false },
+        version: { type: 'boolean', default: false },
+      },
+    });
+  } catch (e) {
+    throw new UserError(`${(e as Error).message.split('\n')[0]} (see ood-lens --help)`);
+  }
+  const v = parsed.values;
+  const cmd = parsed.positionals[0];
+  const command = v.help ? 'help' : v.version ? 'version' : cmd === undefined ? 'help' : cmd;
+  if (!['score', 'calibrate', 'demo', 'help', 'version'].includes(command)) throw new UserError(`Unknown command "${command}" (see ood-lens --help)`);
+  if (parsed.positionals.length > 1) throw new UserError(`Unexpected argument "${parsed.positionals[1]}" (see ood-lens --help)`);
+  const preprocess: PreprocessHints = {};
+  if (v.size) {
+    const m = /^(\d+)x(\d+)$/i.exec(v.size);
+    if (!m) throw new UserError(`--size expects HxW, e.g. 224x224, got "${v.size}"`);
+    preprocess.height = Number(m[1]);
+    preprocess.width = Number(m[2]);
+  }
+  if (v.layout) {
+    if (v.layout !== 'NCHW' && v.layout !== 'NHWC') throw new UserError(`--layout expects NCHW or NHWC, got "${v.layout}"`);
+    preprocess.layout = v.layout;
+  }
+  if (v['fit-mode']) {
+    if (v['fit-mode'] !== 'stretch' && v['fit-mode'] !== 'center-crop') throw new UserError(`--fit-mode expects stretch or center-crop`);
+    preprocess.fit = v['fit-mode'];
+  }
+  if (v.mean) preprocess.mean = numList('mean', v.mean);
+  if (v.std) preprocess.std = numList('std', v.std);
+  if (preprocess.std?.some((s) => s === 0)) throw new UserError('--std values must be non-zero');
+  if (v['logits-output']) preprocess.logits = v['logits-output'];
+  if (v['features-output']) preprocess.features = v['features-output'];
+  return {
+    command: command as CliArgs['command'],
+    models: v.model ?? [],
+    id: v.id,
+    ood: v.ood ?? [],
+    holdout: list(v.holdout),
+    calib: v.calib,
+    fit: v.fit,
+    json: v.json,
+    html: v.html,
+    csv: v.csv,
+    out: v.out,
+    config: v.config,
+    batchSize: num('batch-size', v['batch-size'], true),
+    executionProviders: list(v.ep),
+    scores: list(v.scores),
+    keepFraction: num('keep', v.keep, false),
+    bootstrap: num('bootstrap', v.bootstrap, true),
+    eceBins: num('ece-bins', v['ece-bins'], true),
+    preprocess,
+    quiet: v.quiet ?? false,
+  };
+}

@@ -1,0 +1,45 @@
+import type { Report } from '../engine/report/types';
+import type { GateResult } from '../engine/gates';
+
+const f3 = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v.toFixed(3) : '—');
+
+function table(header: string[], rows: string[][]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (r: string[]) => r.map((c, i) => (i < 3 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
+  return [line(header), widths.map((w) => '─'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
+}
+
+/** The summary printed on stdout: the same rows as the report, 3 decimals. */
+export function summary(report: Report, gates: GateResult[] = []): string {
+  const out: string[] = [];
+  const models = report.models.map((m) => `${m.name} (${m.executionProvider})`).join(', ');
+  out.push(`OOD Lens ${report.partial ? '— PARTIAL (cancelled) ' : ''}· ${models} · ${(report.durationMs / 1000).toFixed(1)} s`);
+  out.push(`Splits: ${report.splits.map((s) => `${s.name} [${s.role}] ${s.count}${s.skipped.length ? ` (+${s.skipped.length} skipped)` : ''}`).join(' · ')}`);
+  out.push('Scores: higher = more OOD · AUROC/AUPR-Out: OOD positive · FPR95: OOD accepted at the threshold keeping 95% of ID');
+  if (report.ood.length) {
+    out.push('');
+    out.push(table(
+      ['model', 'ood split', 'score', 'AUROC', 'AUPR-In', 'AUPR-Out', 'FPR95', 'threshold'],
+      report.ood.map((r) => [r.model, r.split, r.score, f3(r.auroc), f3(r.aupr_in), f3(r.aupr_out), f3(r.fpr95), f3(r.fpr95_threshold)]),
+    ));
+  }
+  if (report.calibration.length) {
+    out.push('');
+    const rows: string[][] = [];
+    for (const r of report.calibration) {
+      rows.push([r.model, r.split, 'before', f3(r.accuracy), f3(r.ece), f3(r.mce), f3(r.nll), f3(r.brier), '']);
+      const s = r.scaled as Record<string, unknown> | null;
+      if (s) rows.push([r.model, r.split, 'after', f3(s.accuracy), f3(s.ece), f3(s.mce), f3(s.nll), f3(s.brier), f3(r.temperature)]);
+    }
+    out.push(table(['model', 'split', 'stage', 'accuracy', 'ECE', 'MCE', 'NLL', 'Brier', 'T'], rows));
+  }
+  const ens = report.ensemble as { klRule?: { split: string; n: number; kl: number; disagree: number; either: number }[] } | undefined;
+  if (ens?.klRule?.length) {
+    out.push('');
+    out.push(table(['ensemble rule', 'split', 'n', 'KL>10×ID', 'disagree', 'either'],
+      ens.klRule.map((r) => ['flagged', r.split, String(r.n), String(r.kl), String(r.disagree), String(r.either)])));
+  }
+  for (const w of report.warnings) out.push(`warning: ${w}`);
+  for (const g of gates) out.push(`${g.passed ? 'gate ok    ' : 'gate FAILED'} ${g.message}`);
+  return out.join('\n');
+}

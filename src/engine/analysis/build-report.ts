@@ -1,0 +1,254 @@
+import type { CalibrationRow, CurveSet, HistogramSet, ModelInfo, OodRow, ProjectionSet, Report, SampleRow, SplitInfo, ThresholdRow } from '../report/types';
+import { REPORT_SCHEMA_VERSION } from '../report/types';
+import type { ModelPlan } from '../model/inspect';
+import type { RunOptions } from '../options';
+import { DEFAULTS } from '../options';
+import type { SplitOutputs } from '../run/collect';
+import type { SplitPlan } from '../run/plan';
+import { mapLabels, resolveClasses } from '../run/classes';
+import { computeLogitScores, predictions, LOGIT_SCORES, type LogitScore } from '../scores/logit-scores';
+import { computeEnsembleScores, klRuleFlags } from '../scores/ensemble-scores';
+import { bootstrapCI, oodMetrics, rocPrCurves, OOD_METRIC_NAMES } from '../metrics/ood-metrics';
+import { deploymentThreshold, flaggedFraction } from '../metrics/threshold';
+import { calibrationReport } from './calibration-report';
+import { histogram } from './histograms';
+import { pcaProjection } from './projection';
+import type { FeatureScoring } from './feature-scoring';
+import { CONVENTIONS } from './conventions';
+import { UserError } from '../util/errors';
+
+export interface RunData {
+  models: { plan: ModelPlan; provider: string; outputKind: 'logits' | 'probabilities' }[];
+  /** Scored splits except the fit split, in run order (ID first). */
+  splits: SplitOutputs[];
+  /** Planned splits the run never reached (cancelled). */
+  unreached: SplitPlan[];
+  features?: FeatureScoring;
+}
+
+/** Per scored model (a member or the ensemble): everything the report rows are made of, per split. */
+export interface Scored {
+  name: string;
+  classes: string[];
+  k: number;
+  perSplit: Map<string, { logits: Float32Array; scores: Record<string, Float64Array>; prediction: Int32Array; confidence: Float64Array; labels: Int32Array | null }>;
+}
+
+const VERSION = '0.1.0';
+
+export function buildReport(data: RunData, opts: RunOptions, ctx: { started: number; partial: boolean; log(level: 'info' | 'warn' | 'error', m: string): void }): Report {
+  const warnings: string[] = [];
+  const warn = (m: string) => {
+    warnings.push(m);
+    ctx.log('warn', m);
+  };
+  const idOut = data.splits.find((s) => s.plan.role === 'id');
+  const oodOuts = data.splits.filter((s) => s.plan.role === 'ood');
+  const calibOut = data.splits.find((s) => s.plan.role === 'calib');
+  const wanted = (opts.scores?.length ? opts.scores : [...LOGIT_SCORES]).filter((s): s is LogitScore => (LOGIT_SCORES as readonly string[]).includes(s));
+  const unknownScores = (opts.scores ?? []).filter((s) => !(LOGIT_SCORES as readonly string[]).includes(s) && !['mahalanobis', 'knn', 'vim'].includes(s));
+  if (unknownScores.length) throw new UserError(`Unknown score(s): ${unknownScores.join(', ')} (known: ${[...LOGIT_SCORES, 'mahalanobis', 'knn', 'vim'].join(', ')})`);
+
+  const scored: Scored[] = [];
+  const modelInfos: ModelInfo[] = [];
+  for (const m of data.models) {
+    const k = idOut?.perModel.get(m.plan.name)?.numClasses || m.plan.numClasses || 0;
+    const { classes, warning } = idOut ? resolveClasses(m.plan, idOut.plan, k) : { classes: m.plan.classes ?? [], warning: undefined };
+    if (warning) warn(warning);
+    const s: Scored = { name: m.plan.name, classes, k, perSplit: new Map() };
+    for (const split of data.splits) {
+      const out = split.perModel.get(m.plan.name);
+      if (!out) continue;
+      const n = split.paths.length;
+      const scores = computeLogitScores(out.logits, n, k, wanted);
+      Object.assign(scores, data.features?.scoresFor(m.plan.name, split.plan.name, n) ?? {});
+      const { prediction, confidence } = predictions(out.logits, n, k);
+      const labelled = split.plan.role === 'id' || split.plan.role === 'calib';
+      const labels = labelled ? mapLabels(classes, split.plan, split.folderClass) : null;
+      s.perSplit.set(split.plan.name, { logits: out.logits, scores, prediction, confidence, labels });
+      let bad = 0;
+      for (let i = 0; i < n; i++) if (prediction[i] < 0) bad++;
+      if (bad) warn(`${m.plan.name} on "${split.plan.name}": ${bad} of ${n} samples have NaN or infinite outputs; they are left out of every metric`);
+      if (labels) {
+        let outside = 0;
+        for (let i = 0; i < n; i++) if (split.folderClass[i] >= 0 && labels[i] < 0) outside++;
+        if (outside && !warning) warn(`"${split.plan.name}": ${outside} samples are in class folders that are not classes of ${m.plan.name}; they are left out of accuracy and calibration`);
+      }
+    }
+    scored.push(s);
+    modelInfos.push({
+      name: m.plan.name,
+      path: m.plan.path,
+      executionProvider: m.provider,
+      classes,
+      input: { name: m.plan.inputName, shape: m.plan.inputShape, layout: m.plan.spec.layout, channels: m.plan.spec.channels, height: m.plan.spec.height, width: m.plan.spec.width },
+      outputs: { logits: m.plan.logitsOutput, ...(m.plan.featuresOutput ? { features: m.plan.featuresOutput } : {}) },
+      outputKind: m.outputKind,
+      warnings: [...m.plan.warnings, ...(m.outputKind === 'probabilities' ? ['outputs are probabilities; ln p used as logits'] : [])],
+    });
+    for (const w of m.plan.warnings) if (!warnings.includes(w)) warnings.push(w);
+  }
+
+  const ensemble = buildEnsemble(ensembleMembers(scored, opts.ensemble), data, warn);
+  const allScored = ensemble ? [...scored, ensemble.scored] : scored;
+
+  const ood: OodRow[] = [];
+  const curves: CurveSet[] = [];
+  for (const s of allScored) {
+    const id = idOut && s.perSplit.get(idOut.plan.name);
+    if (!id) continue;
+    for (const o of oodOuts) {
+      const od = s.perSplit.get(o.plan.name);
+      if (!od) continue;
+      for (const score of Object.keys(id.scores)) {
+        const m = oodMetrics(id.scores[score], od.scores[score]);
+        const row: OodRow = { model: s.name, split: o.plan.name, score, ...m };
+        if (opts.bootstrap) row.ci = bootstrapCI(id.scores[score], od.scores[score], OOD_METRIC_NAMES, { resamples: opts.bootstrap, seed: opts.seed ?? DEFAULTS.seed });
+        ood.push(row);
+        curves.push({ model: s.name, split: o.plan.name, score, ...rocPrCurves(id.scores[score], od.scores[score]) });
+      }
+    }
+  }
+
+  const keep = opts.keepFraction ?? DEFAULTS.keepFraction;
+  const thresholds: ThresholdRow[] = [];
+  const histograms: HistogramSet[] = [];
+  const fitOn = calibOut ?? idOut;
+  for (const s of allScored) {
+    const fitted = fitOn && s.perSplit.get(fitOn.plan.name);
+    if (!fitted) continue;
+    for (const score of Object.keys(fitted.scores)) {
+      const t = deploymentThreshold(fitted.scores[score], keep);
+      const flagged: Record<string, number> = {};
+      const bySplit = new Map<string, Float64Array>();
+      for (const [split, v] of s.perSplit) {
+        flagged[split] = flaggedFraction(v.scores[score], t);
+        bySplit.set(split, v.scores[score]);
+      }
+      thresholds.push({ model: s.name, score, fittedOn: fitOn!.plan.name, keepFraction: keep, threshold: t, flagged });
+      histograms.push(histogram(s.name, score, bySplit, opts.histogramBins ?? DEFAULTS.histogramBins, Number.isFinite(t) ? t : null));
+    }
+  }
+
+  const calibration: CalibrationRow[] = [];
+  const calibrators: unknown[] = [];
+  for (const s of allScored) {
+    if (!idOut) continue;
+    const res = calibrationReport(s, idOut.plan.name, calibOut?.plan.name, opts.eceBins ?? DEFAULTS.eceBins, s === ensemble?.scored, warn);
+    if (res) {
+      calibration.push(res.row);
+      if (res.calibrators) calibrators.push(res.calibrators);
+    }
+  }
+
+  const projections: ProjectionSet[] = [];
+  if (data.features && idOut) {
+    for (const m of data.models) {
+      const samples = new Map<string, { features: Float64Array; index: number[]; d: number }>();
+      for (const split of data.splits) {
+        const smp = data.features.sample(m.plan.name, split.plan.name);
+        if (smp) samples.set(split.plan.name, smp);
+      }
+      const p = pcaProjection(m.plan.name, idOut.plan.name, samples);
+      if (p) projections.push(p);
+    }
+    for (const note of data.features.notes) warn(note);
+  }
+
+  const splits: SplitInfo[] = data.splits.map((o) => ({
+    name: o.plan.name, role: o.plan.role, source: o.plan.source, count: o.paths.length, skipped: o.skipped, classes: o.plan.classes,
+  }));
+  for (const p of data.unreached) splits.push({ name: p.name, role: p.role, source: p.source, count: 0, skipped: p.skipped, classes: p.classes });
+  for (const o of data.splits) if (o.skipped.length) warn(`"${o.plan.name}": ${o.skipped.length} file(s) skipped (see splits[].skipped for reasons)`);
+  if (ctx.partial) warn('The run was cancelled: every number covers only the samples scored before that');
+
+  const samples: SampleRow[] = [];
+  for (const split of data.splits) {
+    for (let i = 0; i < split.paths.length; i++) {
+      const prediction: Record<string, number | null> = {};
+      const scores: Record<string, Record<string, number | null>> = {};
+      let label: number | null = null;
+      for (const s of allScored) {
+        const v = s.perSplit.get(split.plan.name);
+        if (!v) continue;
+        prediction[s.name] = v.prediction[i] >= 0 ? v.prediction[i] : null;
+        const row: Record<string, number | null> = {};
+        for (const [name, arr] of Object.entries(v.scores)) row[name] = Number.isFinite(arr[i]) ? arr[i] : null;
+        scores[s.name] = row;
+        if (label === null && v.labels && v.labels[i] >= 0 && s === allScored[0]) label = v.labels[i];
+      }
+      samples.push({ path: split.paths[i], split: split.plan.name, label, prediction, scores });
+    }
+  }
+
+  return {
+    schemaVersion: REPORT_SCHEMA_VERSION,
+    tool: { name: 'ood-lens', version: VERSION },
+    createdAt: new Date().toISOString(),
+    durationMs: Date.now() - ctx.started,
+    partial: ctx.partial,
+    conventions: CONVENTIONS,
+    settings: {
+      scores: wanted,
+      scoreParameters: { energy: { T: 1 }, gen: { gamma: 0.1, M: 'min(100, C)' }, odin_t: { T: 1000, inputPerturbation: false }, knn: { k: 50, normalized: true }, mahalanobis: { covariance: 'shared, pseudo-inverse' } },
+      batchSize: opts.batchSize ?? DEFAULTS.batchSize,
+      executionProviders: opts.executionProviders ?? DEFAULTS.executionProviders,
+      eceBins: opts.eceBins ?? DEFAULTS.eceBins,
+      histogramBins: opts.histogramBins ?? DEFAULTS.histogramBins,
+      keepFraction: keep,
+      bootstrap: opts.bootstrap ?? 0,
+      seed: opts.seed ?? DEFAULTS.seed,
+    },
+    models: modelInfos,
+    splits,
+    samples,
+    ood,
+    calibration,
+    curves,
+    histograms,
+    thresholds,
+    projections,
+    warnings,
+    ...(ensemble ? { ensemble: ensemble.summary } : {}),
+    ...(calibrators.length ? { calibrators } : {}),
+  };
+}
+
+function ensembleMembers(scored: Scored[], choice: RunOptions['ensemble']): Scored[] {
+  if (choice === false) return [];
+  if (Array.isArray(choice)) {
+    const missing = choice.filter((n) => !scored.some((s) => s.name === n));
+    if (missing.length) throw new UserError(`ensemble: no model named ${missing.map((m) => `"${m}"`).join(', ')} (models: ${scored.map((s) => s.name).join(', ')})`);
+    return scored.filter((s) => choice.includes(s.name));
+  }
+  return scored;
+}
+
+/** With two or more members of the same classes, the ensemble's scores are added as the model "ensemble". */
+function buildEnsemble(members: Scored[], data: RunData, warn: (m: string) => void) {
+  if (members.length < 2) return null;
+  const k = members[0].k;
+  if (members.some((m) => m.k !== k || m.classes.join('\u0000') !== members[0].classes.join('\u0000'))) {
+    warn('Models have different classes: compared side by side, no ensemble scores');
+    return null;
+  }
+  const scored: Scored = { name: 'ensemble', classes: members[0].classes, k, perSplit: new Map() };
+  const flags: Record<string, unknown>[] = [];
+  let idKl: Float64Array | null = null;
+  for (const split of data.splits) {
+    const per = members.map((m) => m.perSplit.get(split.plan.name));
+    if (per.some((p) => !p)) continue;
+    const n = split.paths.length;
+    const e = computeEnsembleScores(per.map((p) => p!.logits), n, k);
+    scored.perSplit.set(split.plan.name, { logits: e.meanLogProbs, scores: e.scores, prediction: e.prediction, confidence: e.confidence, labels: per[0]!.labels });
+    if (split.plan.role === 'id') idKl = e.scores.kl_mean;
+  }
+  if (idKl) {
+    for (const split of data.splits) {
+      const v = scored.perSplit.get(split.plan.name);
+      if (!v) continue;
+      flags.push({ split: split.plan.name, statistic: 'kl_mean', factor: 10, ...klRuleFlags(idKl, v.scores.kl_mean, v.scores.disagreement) });
+    }
+  }
+  return { scored, summary: { members: members.map((m) => m.name), klRule: flags } };
+}

@@ -1,0 +1,65 @@
+import type { CalibrationRow } from '../report/types';
+import { calibrationMetrics, type CalibrationMetrics } from '../metrics/calibration-metrics';
+import { fitTemperature } from '../calibration/temperature';
+import type { Scored } from './build-report';
+
+/** Labelled rows only (label in [0, k) and finite logits), packed for fitting. */
+function labelledRows(logits: Float32Array, labels: Int32Array, k: number): { logits: Float32Array; labels: Int32Array; n: number } {
+  let n = 0;
+  const keep = new Uint8Array(labels.length);
+  for (let i = 0; i < labels.length; i++) {
+    if (labels[i] < 0 || labels[i] >= k) continue;
+    let finite = true;
+    for (let j = 0; j < k; j++) if (!Number.isFinite(logits[i * k + j])) finite = false;
+    if (finite) {
+      keep[i] = 1;
+      n++;
+    }
+  }
+  const outL = new Float32Array(n * k);
+  const outY = new Int32Array(n);
+  let r = 0;
+  for (let i = 0; i < labels.length; i++) {
+    if (!keep[i]) continue;
+    outL.set(logits.subarray(i * k, (i + 1) * k), r * k);
+    outY[r++] = labels[i];
+  }
+  return { logits: outL, labels: outY, n };
+}
+
+function scale(logits: Float32Array, t: number): Float32Array {
+  const out = new Float32Array(logits.length);
+  for (let i = 0; i < logits.length; i++) out[i] = logits[i] / t;
+  return out;
+}
+
+function metricsOf(m: CalibrationMetrics) {
+  return { n: m.n, accuracy: m.accuracy, ece: m.ece, ece_em: m.ece_em, mce: m.mce, classwise_ece: m.classwise_ece, nll: m.nll, brier: m.brier };
+}
+
+/**
+ * Calibration of one model on the ID split; temperature scaling fitted on the calibration split (when given and
+ * labelled) and evaluated on ID, so the "after" numbers are never measured on the data T was fitted on.
+ */
+export function calibrationReport(s: Scored, idName: string, calibName: string | undefined, bins: number, isEnsemble: boolean, warn: (m: string) => void): { row: CalibrationRow; calibrators?: unknown } | null {
+  const id = s.perSplit.get(idName);
+  if (!id?.labels || s.k < 2) return null;
+  const n = id.labels.length;
+  const before = calibrationMetrics(id.logits, id.labels, n, s.k, { bins });
+  if (before.n === 0) return null;
+  for (const m of before.messages) warn(`${s.name} on "${idName}": ${m}`);
+  const row: CalibrationRow = { model: s.name, split: idName, ...metricsOf(before), temperature: null, scaled: null, bins: before.bins };
+  const calib = calibName ? s.perSplit.get(calibName) : undefined;
+  if (!calib?.labels) return { row };
+  const fit = labelledRows(calib.logits, calib.labels, s.k);
+  if (fit.n === 0) {
+    warn(`"${calibName}" has no labelled samples of ${s.name}'s classes: no temperature fitted`);
+    return { row };
+  }
+  const t = fitTemperature(fit.logits, fit.labels, fit.n, s.k);
+  const after = calibrationMetrics(scale(id.logits, t.temperature), id.labels, n, s.k, { bins });
+  row.temperature = t.temperature;
+  row.scaled = { method: 'temperature', fittedOn: calibName, ...metricsOf(after), bins: after.bins, nllCalibBefore: t.nllBefore, nllCalibAfter: t.nllAfter };
+  void isEnsemble;
+  return { row };
+}

@@ -1,0 +1,144 @@
+import * as path from 'node:path';
+import { parseTree, findNodeAtLocation, printParseErrorCode, type Node, type ParseError } from 'jsonc-parser';
+import type { RunOptions } from './options';
+import type { Gates } from './gates';
+
+/** A problem in oodlens.json, located by JSON pointer (and offset, for editor diagnostics). */
+export interface ConfigIssue {
+  path: string;
+  message: string;
+  offset?: number;
+  length?: number;
+}
+
+export interface ParsedConfig {
+  options?: RunOptions;
+  gates?: Gates;
+  /** Where the CLI writes reports when the config says so (resolved like every other path). */
+  output?: { json?: string; html?: string; csv?: string };
+  issues: ConfigIssue[];
+}
+
+type Kind = 'string' | 'string[]' | 'number' | 'integer' | 'object' | 'ensemble';
+const FIELDS: Record<string, { kind: Kind; path?: boolean; min?: number; max?: number }> = {
+  models: { kind: 'string[]', path: true },
+  id: { kind: 'string', path: true },
+  ood: { kind: 'string[]', path: true },
+  holdout: { kind: 'string[]' },
+  calib: { kind: 'string', path: true },
+  fit: { kind: 'string', path: true },
+  batchSize: { kind: 'integer', min: 1, max: 65536 },
+  executionProviders: { kind: 'string[]' },
+  scores: { kind: 'string[]' },
+  eceBins: { kind: 'integer', min: 1, max: 1000 },
+  histogramBins: { kind: 'integer', min: 1, max: 1000 },
+  keepFraction: { kind: 'number', min: 0, max: 1 },
+  bootstrap: { kind: 'integer', min: 0, max: 100000 },
+  seed: { kind: 'integer', min: 0 },
+  preprocess: { kind: 'object' },
+  ensemble: { kind: 'ensemble' },
+  gates: { kind: 'object' },
+  output: { kind: 'object' },
+  $schema: { kind: 'string' },
+};
+
+function checkKind(node: Node, kind: Kind): string | null {
+  switch (kind) {
+    case 'string': return node.type === 'string' ? null : 'must be a string';
+    case 'number': return node.type === 'number' ? null : 'must be a number';
+    case 'integer': return node.type === 'number' && Number.isInteger(node.value) ? null : 'must be an integer';
+    case 'object': return node.type === 'object' ? null : 'must be an object';
+    case 'ensemble': return node.type === 'boolean' || checkKind(node, 'string[]') === null ? null : 'must be true, false or an array of model names';
+    case 'string[]': return node.type === 'array' && (node.children ?? []).every((c) => c.type === 'string') ? null : 'must be an array of strings';
+  }
+}
+
+/** `noise:N` sources are not paths; everything else is resolved relative to the config file's folder. */
+function resolvePath(p: string, base: string): string {
+  return /^noise:/.test(p) ? p : path.resolve(base, p);
+}
+
+/**
+ * Parses oodlens.json (comments and trailing commas tolerated) into run options. Every problem is returned as an
+ * issue with a JSON pointer and offset instead of thrown, so the editor can point at it.
+ */
+export function parseConfig(text: string, configPath: string): ParsedConfig {
+  const errors: ParseError[] = [];
+  const root = parseTree(text, errors, { allowTrailingComma: true, disallowComments: false });
+  const issues: ConfigIssue[] = errors.map((e) => ({ path: '', message: `Invalid JSON: ${printParseErrorCode(e.error)}`, offset: e.offset, length: e.length }));
+  if (!root || issues.length) return { issues: issues.length ? issues : [{ path: '', message: 'Empty file' }] };
+  if (root.type !== 'object') return { issues: [{ path: '', message: 'oodlens.json must contain a JSON object', offset: root.offset, length: root.length }] };
+  const base = path.dirname(path.resolve(configPath));
+  const raw: Record<string, unknown> = {};
+  for (const prop of root.children ?? []) {
+    const keyNode = prop.children?.[0];
+    const valueNode = prop.children?.[1];
+    if (!keyNode || !valueNode) continue;
+    const key = String(keyNode.value);
+    const spec = FIELDS[key];
+    if (!spec) {
+      issues.push({ path: `/${key}`, message: `Unknown setting "${key}" (known: ${Object.keys(FIELDS).filter((k) => k !== '$schema').join(', ')})`, offset: keyNode.offset, length: keyNode.length });
+      continue;
+    }
+    const bad = checkKind(valueNode, spec.kind);
+    if (bad) {
+      issues.push({ path: `/${key}`, message: `"${key}" ${bad}`, offset: valueNode.offset, length: valueNode.length });
+      continue;
+    }
+    const value = nodeValue(valueNode);
+    if (typeof value === 'number' && ((spec.min !== undefined && value < spec.min) || (spec.max !== undefined && value > spec.max))) {
+      issues.push({ path: `/${key}`, message: `"${key}" must be between ${spec.min} and ${spec.max ?? '∞'}`, offset: valueNode.offset, length: valueNode.length });
+      continue;
+    }
+    raw[key] = spec.path ? (Array.isArray(value) ? value.map((v) => resolvePath(String(v), base)) : resolvePath(String(value), base)) : value;
+  }
+  if (raw.id === undefined) issues.push({ path: '/id', message: 'Missing "id": the in-distribution folder', offset: root.offset, length: 1 });
+  if (raw.models === undefined) issues.push({ path: '/models', message: 'Missing "models": a list of .onnx files', offset: root.offset, length: 1 });
+  let output: ParsedConfig['output'];
+  if (raw.output) {
+    output = {};
+    for (const [k, v] of Object.entries(raw.output as Record<string, unknown>)) {
+      const node = findNodeAtLocation(root, ['output', k]);
+      if ((k === 'json' || k === 'html' || k === 'csv') && typeof v === 'string') output[k] = path.resolve(base, v);
+      else issues.push({ path: `/output/${k}`, message: `"output.${k}": expected json, html or csv with a file path`, offset: node?.offset, length: node?.length });
+    }
+  }
+  if (raw.id === undefined || raw.models === undefined) return { issues, gates: raw.gates as Gates | undefined, output };
+  const options: RunOptions = {
+    models: raw.models as string[],
+    id: raw.id as string,
+    ood: raw.ood as string[] | undefined,
+    holdout: raw.holdout as string[] | undefined,
+    calib: raw.calib as string | undefined,
+    fit: raw.fit as string | undefined,
+    batchSize: raw.batchSize as number | undefined,
+    executionProviders: raw.executionProviders as string[] | undefined,
+    scores: raw.scores as string[] | undefined,
+    eceBins: raw.eceBins as number | undefined,
+    histogramBins: raw.histogramBins as number | undefined,
+    keepFraction: raw.keepFraction as number | undefined,
+    bootstrap: raw.bootstrap as number | undefined,
+    seed: raw.seed as number | undefined,
+    preprocess: raw.preprocess as RunOptions['preprocess'],
+    ensemble: raw.ensemble as RunOptions['ensemble'],
+  };
+  return { options, gates: raw.gates as Gates | undefined, output, issues };
+}
+
+function nodeValue(node: Node): unknown {
+  switch (node.type) {
+    case 'object': return Object.fromEntries((node.children ?? []).map((p) => [String(p.children![0].value), nodeValue(p.children![1])]));
+    case 'array': return (node.children ?? []).map(nodeValue);
+    default: return node.value;
+  }
+}
+
+/** Paths of the options that lie outside `root` (the extension asks before reading them). */
+export function pathsOutside(options: RunOptions, root: string): string[] {
+  const all = [...options.models, options.id, ...(options.ood ?? []), options.calib, options.fit].filter((p): p is string => !!p && !/^noise:/.test(p));
+  const r = path.resolve(root);
+  return all.filter((p) => {
+    const rel = path.relative(r, path.resolve(p));
+    return rel.startsWith('..') || path.isAbsolute(rel);
+  });
+}

@@ -1,0 +1,109 @@
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import { UserError, throwIfAborted } from '../util/errors';
+
+/** Extensions decoded as images; anything else in a dataset folder is ignored silently. */
+export const IMAGE_EXTENSIONS = new Set(['.png', '.jpg', '.jpeg', '.webp', '.bmp', '.gif', '.tif', '.tiff']);
+
+export function isImageFile(name: string): boolean {
+  return IMAGE_EXTENSIONS.has(path.extname(name).toLowerCase());
+}
+
+export interface DatasetListing {
+  /** Sorted class folder names (ImageFolder layout); empty for a flat folder. */
+  classes: string[];
+  files: string[];
+  /** Index into `classes` per file; -1 for files directly in the root of an ImageFolder tree or a flat folder. */
+  classOf: Int32Array;
+  /** Entries that could not be listed (unreadable folders, broken links). */
+  skipped: { path: string; reason: string }[];
+}
+
+const byName = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
+/**
+ * Walks a folder recursively, following symbolic links but never into a directory already on the current path
+ * or already visited (real paths), so link loops end. Files come out in sorted order for reproducible runs.
+ */
+async function walk(
+  dir: string,
+  out: string[],
+  skipped: DatasetListing['skipped'],
+  visited: Set<string>,
+  signal?: AbortSignal,
+): Promise<void> {
+  throwIfAborted(signal);
+  let real: string;
+  try {
+    real = await fs.realpath(dir);
+  } catch (e) {
+    skipped.push({ path: dir, reason: `cannot resolve folder: ${(e as NodeJS.ErrnoException).code ?? e}` });
+    return;
+  }
+  if (visited.has(real)) return;
+  visited.add(real);
+  let entries: import('node:fs').Dirent[];
+  try {
+    entries = await fs.readdir(dir, { withFileTypes: true });
+  } catch (e) {
+    skipped.push({ path: dir, reason: `cannot read folder: ${(e as NodeJS.ErrnoException).code ?? e}` });
+    return;
+  }
+  entries.sort((a, b) => byName(a.name, b.name));
+  for (const entry of entries) {
+    const p = path.join(dir, entry.name);
+    let isDir = entry.isDirectory();
+    let isFile = entry.isFile();
+    if (entry.isSymbolicLink()) {
+      try {
+        const st = await fs.stat(p);
+        isDir = st.isDirectory();
+        isFile = st.isFile();
+      } catch {
+        skipped.push({ path: p, reason: 'broken symbolic link' });
+        continue;
+      }
+    }
+    if (isDir) await walk(p, out, skipped, visited, signal);
+    else if (isFile && isImageFile(entry.name)) out.push(p);
+  }
+}
+
+/**
+ * Lists an image folder. ImageFolder layout (one sub-folder per class, recursive inside each) when the root has
+ * sub-folders; otherwise a flat folder of unlabelled images.
+ */
+export async function listDataset(root: string, signal?: AbortSignal): Promise<DatasetListing> {
+  let st;
+  try {
+    st = await fs.stat(root);
+  } catch {
+    throw new UserError(`Folder not found: ${root}`);
+  }
+  if (!st.isDirectory()) throw new UserError(`Not a folder: ${root}`);
+  const entries = await fs.readdir(root, { withFileTypes: true });
+  const classDirs: string[] = [];
+  for (const e of entries) {
+    if (e.isDirectory() || (e.isSymbolicLink() && (await fs.stat(path.join(root, e.name)).catch(() => null))?.isDirectory())) {
+      classDirs.push(e.name);
+    }
+  }
+  classDirs.sort(byName);
+  const files: string[] = [];
+  const classOf: number[] = [];
+  const skipped: DatasetListing['skipped'] = [];
+  const visited = new Set<string>([await fs.realpath(root)]);
+  for (const e of entries.map((x) => x.name).sort(byName)) {
+    const p = path.join(root, e);
+    if (!classDirs.includes(e) && isImageFile(e)) {
+      files.push(p);
+      classOf.push(-1);
+    }
+  }
+  for (let c = 0; c < classDirs.length; c++) {
+    const before = files.length;
+    await walk(path.join(root, classDirs[c]), files, skipped, visited, signal);
+    for (let i = before; i < files.length; i++) classOf.push(c);
+  }
+  return { classes: classDirs, files, classOf: Int32Array.from(classOf), skipped };
+}

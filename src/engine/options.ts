@@ -1,0 +1,61 @@
+import type { PreprocessHints } from './model/inspect';
+
+export interface RunOptions {
+  /** .onnx model files; empty when every split is precomputed (a folder holding logits.npy). */
+  models: string[];
+  /** In-distribution folder (ImageFolder or flat), or a folder with logits.npy [+ labels.npy, features.npy]. */
+  id: string;
+  /** OOD folders, `noise:N[:SEED]`, or precomputed folders. */
+  ood?: string[];
+  /** Class folders of the ID folder that form an OOD split named "holdout" instead. */
+  holdout?: string[];
+  calib?: string;
+  fit?: string;
+  batchSize?: number;
+  executionProviders?: string[];
+  /** Logit scores to compute (default: all). */
+  scores?: string[];
+  eceBins?: number;
+  histogramBins?: number;
+  /** Fraction of ID samples the deployment threshold keeps (default 0.95). */
+  keepFraction?: number;
+  /** Preprocessing and output overrides applied to every model (CLI flags). */
+  preprocess?: PreprocessHints;
+  /** Bootstrap confidence intervals on OOD metrics (resamples; 0 = off). */
+  bootstrap?: number;
+  seed?: number;
+  /** Images decoded concurrently (default 16). */
+  decodeConcurrency?: number;
+  /**
+   * Which models form the "ensemble": true (default) = all of them when there are two or more with the same
+   * classes, false = none (models compared side by side), or a list of model names.
+   */
+  ensemble?: boolean | string[];
+  /** Name for a precomputed (logits.npy) model. */
+  precomputedName?: string;
+}
+
+export interface Progress {
+  phase: 'listing' | 'loading' | 'scoring' | 'analysis' | 'done';
+  split?: string;
+  model?: string;
+  done: number;
+  total: number;
+  imagesPerSecond: number;
+}
+
+export interface RunHooks {
+  signal?: AbortSignal;
+  onProgress?(p: Progress): void;
+  log?(level: 'info' | 'warn' | 'error', message: string): void;
+}
+
+export const DEFAULTS = {
+  batchSize: 64,
+  executionProviders: ['cpu'],
+  eceBins: 15,
+  histogramBins: 30,
+  keepFraction: 0.95,
+  decodeConcurrency: 16,
+  seed: 0,
+} as const;

@@ -1,0 +1,92 @@
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import type { SplitRole } from '../report/types';
+import { listDataset } from '../dataset/image-files';
+import { parseNoiseSpec } from '../dataset/noise';
+import { UserError } from '../util/errors';
+import type { RunOptions } from '../options';
+
+/** Where a split's samples come from, before anything is decoded. */
+export interface SplitPlan {
+  name: string;
+  role: SplitRole;
+  source: string;
+  /** Image files (empty for noise and precomputed splits). */
+  files: string[];
+  /** Folder class index (into `classes`) per file, -1 when unlabelled. */
+  folderClass: Int32Array;
+  classes: string[];
+  skipped: { path: string; reason: string }[];
+  noise?: { count: number; seed: number };
+  /** Folder holding logits.npy (+ labels.npy, features.npy). */
+  precomputed?: string;
+}
+
+async function isPrecomputed(dir: string): Promise<boolean> {
+  return fs.stat(path.join(dir, 'logits.npy')).then((s) => s.isFile(), () => false);
+}
+
+function uniqueName(base: string, taken: Set<string>): string {
+  let name = base;
+  for (let i = 2; taken.has(name); i++) name = `${base}_${i}`;
+  taken.add(name);
+  return name;
+}
+
+async function planFolder(source: string, role: SplitRole, taken: Set<string>, signal?: AbortSignal): Promise<SplitPlan> {
+  const name = uniqueName(path.basename(path.resolve(source)), taken);
+  if (await isPrecomputed(source)) {
+    return { name, role, source, files: [], folderClass: new Int32Array(0), classes: [], skipped: [], precomputed: source };
+  }
+  const listing = await listDataset(source, signal);
+  return { name, role, source, files: listing.files, folderClass: listing.classOf, classes: listing.classes, skipped: listing.skipped };
+}
+
+/** Plans every split: fit first (detectors must be fitted before scoring), then ID, OOD, calibration. */
+export async function planSplits(opts: RunOptions, signal?: AbortSignal): Promise<SplitPlan[]> {
+  const taken = new Set<string>();
+  const plans: SplitPlan[] = [];
+  if (opts.fit) plans.push(await planFolder(opts.fit, 'fit', taken, signal));
+  const id = await planFolder(opts.id, 'id', taken, signal);
+  plans.push(id);
+  if (opts.holdout?.length) {
+    if (id.precomputed) throw new UserError('--holdout needs an image folder for --id, not precomputed logits');
+    const missing = opts.holdout.filter((c) => !id.classes.includes(c));
+    if (missing.length) throw new UserError(`--holdout: no class folder ${missing.map((m) => `"${m}"`).join(', ')} in ${opts.id} (classes: ${id.classes.join(', ')})`);
+    const held = new Set(opts.holdout.map((c) => id.classes.indexOf(c)));
+    const keepIdx: number[] = [];
+    const holdIdx: number[] = [];
+    id.folderClass.forEach((c, i) => (held.has(c) ? holdIdx : keepIdx).push(i));
+    // ID keeps its remaining classes, renumbered in sorted order: they are the model's classes.
+    const idClasses = id.classes.filter((_, c) => !held.has(c));
+    const remap = id.classes.map((c) => idClasses.indexOf(c));
+    const holdClasses = [...held].sort((a, b) => a - b).map((c) => id.classes[c]);
+    plans.push({
+      name: uniqueName('holdout', taken),
+      role: 'ood',
+      source: `holdout:${id.name}/${opts.holdout.join(',')}`,
+      files: holdIdx.map((i) => id.files[i]),
+      folderClass: Int32Array.from(holdIdx.map((i) => holdClasses.indexOf(id.classes[id.folderClass[i]]))),
+      classes: holdClasses,
+      skipped: [],
+    });
+    id.files = keepIdx.map((i) => id.files[i]);
+    id.folderClass = Int32Array.from(keepIdx.map((i) => remap[id.folderClass[i]]));
+    id.classes = idClasses;
+  }
+  for (const src of opts.ood ?? []) {
+    const noise = parseNoiseSpec(src);
+    if (noise) {
+      if (noise.count < 1) throw new UserError(`${src}: the noise split needs at least one image`);
+      plans.push({ name: uniqueName('noise', taken), role: 'ood', source: src, files: [], folderClass: new Int32Array(0), classes: [], skipped: [], noise });
+    } else {
+      plans.push(await planFolder(src, 'ood', taken, signal));
+    }
+  }
+  if (opts.calib) plans.push(await planFolder(opts.calib, 'calib', taken, signal));
+  return plans;
+}
+
+export function planSize(p: SplitPlan): number {
+  return p.noise ? p.noise.count : p.files.length;
+}

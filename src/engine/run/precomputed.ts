@@ -1,0 +1,70 @@
+import * as path from 'node:path';
+import { promises as fs } from 'node:fs';
+import { readNpy } from '../dataset/npy';
+import { UserError } from '../util/errors';
+import type { ModelPlan } from '../model/inspect';
+import type { SplitPlan } from './plan';
+import type { SplitOutputs } from './collect';
+import type { RunData } from '../analysis/build-report';
+import { FeatureScoring } from '../analysis/feature-scoring';
+
+async function optionalNpy(file: string) {
+  return fs.stat(file).then(() => readNpy(file), () => null);
+}
+
+/**
+ * Runs the same diagnostics on outputs computed elsewhere: each split folder holds logits.npy [N,K] and optionally
+ * labels.npy [N] (class indices) and features.npy [N,D].
+ */
+export async function loadPrecomputed(plans: SplitPlan[], name: string, seed: number): Promise<RunData> {
+  if (plans.some((p) => p.noise)) throw new UserError('noise:N splits need a model; precomputed logits cannot be generated');
+  let k = -1;
+  const loaded = [];
+  for (const plan of plans) {
+    const dir = plan.precomputed!;
+    const logits = await readNpy(path.join(dir, 'logits.npy'));
+    if (logits.shape.length !== 2) throw new UserError(`${path.join(dir, 'logits.npy')} has shape (${logits.shape.join(', ')}); expected [N, K]`);
+    const [n, kk] = logits.shape;
+    if (k >= 0 && kk !== k) throw new UserError(`${path.join(dir, 'logits.npy')} has ${kk} classes, other splits have ${k}`);
+    k = kk;
+    const labels = await optionalNpy(path.join(dir, 'labels.npy'));
+    if (labels && labels.data.length !== n) throw new UserError(`${path.join(dir, 'labels.npy')} has ${labels.data.length} labels for ${n} logits rows`);
+    const features = await optionalNpy(path.join(dir, 'features.npy'));
+    if (features && (features.shape.length !== 2 || features.shape[0] !== n)) {
+      throw new UserError(`${path.join(dir, 'features.npy')} has shape (${features.shape.join(', ')}); expected [${n}, D]`);
+    }
+    loaded.push({ plan, n, logits, labels, features });
+  }
+  const classes = Array.from({ length: k }, (_, i) => `class_${i}`);
+  const model: ModelPlan = {
+    name, path: plans[0].precomputed!, inputName: '', inputShape: [], inputRank: 0,
+    spec: { layout: 'NCHW', channels: 1, height: 0, width: 0, fit: 'stretch', mean: null, std: null },
+    logitsOutput: 'logits.npy', featuresOutput: loaded.some((l) => l.features) ? 'features.npy' : undefined,
+    classes, numClasses: k, metadata: {}, warnings: [],
+  };
+  const features = new FeatureScoring(plans.some((p) => p.role === 'fit'), seed);
+  const fakeLoaded = { plan: model, provider: 'precomputed' };
+  const splits: SplitOutputs[] = [];
+  for (const role of ['fit', 'id', 'ood', 'calib'] as const) {
+    for (const l of loaded.filter((x) => x.plan.role === role)) {
+      const folderClass = new Int32Array(l.n).fill(-1);
+      if (l.labels) for (let i = 0; i < l.n; i++) folderClass[i] = l.labels.data[i] >= 0 && l.labels.data[i] < k ? l.labels.data[i] : -1;
+      l.plan.classes = classes;
+      const logits = Float32Array.from(l.logits.data);
+      if (l.features) features.onBatch(fakeLoaded, l.plan, Float32Array.from(l.features.data), logits, l.n, l.features.shape[1], folderClass, 0);
+      if (role === 'fit') {
+        features.finishFit([fakeLoaded]);
+        continue;
+      }
+      splits.push({
+        plan: l.plan,
+        paths: Array.from({ length: l.n }, (_, i) => `${l.plan.name}#${i}`),
+        folderClass,
+        skipped: [],
+        perModel: new Map([[name, { logits, numClasses: k }]]),
+        notReached: 0,
+      });
+    }
+  }
+  return { models: [{ plan: model, provider: 'precomputed', outputKind: 'logits' }], splits, unreached: [], features };
+}
