@@ -1,11 +1,10 @@
-import * as path from 'node:path';
 import type { Report } from './report/types';
 import { DEFAULTS, type Progress, type RunHooks, type RunOptions } from './options';
 import { planSplits, planSize, type SplitPlan } from './run/plan';
 import { collectSplit, type LoadedModel, type SplitOutputs } from './run/collect';
 import { loadPrecomputed } from './run/precomputed';
-import { inspectModel } from './model/inspect';
-import { ModelWorker } from './inference/model-worker';
+import { loadModels } from './run/load-models';
+import { resolveClasses } from './run/classes';
 import { FeatureScoring } from './analysis/feature-scoring';
 import { buildReport, type RunData } from './analysis/build-report';
 import { UserError, CancelledError } from './util/errors';
@@ -25,60 +24,44 @@ export async function runScore(opts: RunOptions, hooks: RunHooks = {}): Promise<
   const batchSize = opts.batchSize ?? DEFAULTS.batchSize;
   if (!Number.isInteger(batchSize) || batchSize < 1) throw new UserError(`Batch size must be a positive integer (got ${opts.batchSize})`);
 
+  const providers = opts.executionProviders ?? [...DEFAULTS.executionProviders];
+  // Models load in their workers while the folders are listed.
+  const loading = opts.models.length ? loadModels(opts.models, providers, opts.preprocess ?? {}, log) : null;
+  loading?.catch(() => undefined);
   progress({ phase: 'listing', done: 0, total: 0 });
   let plans: SplitPlan[];
   try {
     plans = await planSplits(opts, signal);
+    for (const p of plans) {
+      if (planSize(p) === 0 && !p.precomputed && p.skipped.length === 0) {
+        throw new UserError(`Split "${p.name}" (${p.source}) has no images (looked for .png, .jpg, .jpeg, .webp, .bmp, .gif, .tif, .tiff)`);
+      }
+    }
   } catch (e) {
+    loading?.then((ms) => ms.forEach((m) => m.worker.close()), () => undefined);
     if (e instanceof CancelledError) return cancelledBeforeScoring(opts, started);
     throw e;
-  }
-  for (const p of plans) {
-    if (planSize(p) === 0 && !p.precomputed && p.skipped.length === 0) {
-      throw new UserError(`Split "${p.name}" (${p.source}) has no images (looked for .png, .jpg, .jpeg, .webp, .bmp, .gif, .tif, .tiff)`);
-    }
   }
 
   const precomputed = plans.filter((p) => p.precomputed);
   if (precomputed.length) {
-    if (opts.models.length) throw new UserError('Precomputed splits (folders with logits.npy) cannot be mixed with --model; give one or the other');
+    if (loading) {
+      loading.then((ms) => ms.forEach((m) => m.worker.close()), () => undefined);
+      throw new UserError('Precomputed splits (folders with logits.npy) cannot be mixed with --model; give one or the other');
+    }
     if (precomputed.length !== plans.filter((p) => !p.noise).length) throw new UserError('Every split must be precomputed (logits.npy) when one is');
     const data = await loadPrecomputed(plans, opts.precomputedName ?? 'precomputed', opts.seed ?? DEFAULTS.seed);
     return buildReport(data, opts, { started, partial: false, log });
   }
-  if (opts.models.length === 0) throw new UserError('No model given (--model M.onnx), and the ID folder holds no logits.npy');
+  if (!loading) throw new UserError('No model given (--model M.onnx), and the ID folder holds no logits.npy');
 
   progress({ phase: 'loading', done: 0, total: 0 });
-  const modelPlans = await Promise.all(opts.models.map((m) => inspectModel(path.resolve(m), opts.preprocess ?? {})));
-  const names = new Set<string>();
-  for (const m of modelPlans) {
-    if (names.has(m.name)) throw new UserError(`Two models are named "${m.name}"; rename one file`);
-    names.add(m.name);
-  }
-  const providers = opts.executionProviders ?? [...DEFAULTS.executionProviders];
-  const models: LoadedModel[] = [];
+  const models = await loading;
   try {
-    // Models share the cores: each session gets a share of them so parallel workers don't oversubscribe.
-    const threads = Math.max(1, Math.floor(require('node:os').availableParallelism() / modelPlans.length));
-    await Promise.all(modelPlans.map(async (plan) => {
-      const worker = new ModelWorker();
-      models.push({ plan, worker, provider: 'cpu' });
-      const outputs = [plan.logitsOutput, ...(plan.featuresOutput ? [plan.featuresOutput] : [])];
-      let loaded;
-      try {
-        loaded = await worker.load(plan.path, providers, outputs, modelPlans.length > 1 ? threads : undefined);
-      } catch (e) {
-        throw new UserError(`Cannot load model ${path.basename(plan.path)}: ${(e as Error).message}`);
-      }
-      models.find((m) => m.plan === plan)!.provider = loaded.provider;
-      for (const f of loaded.fallbacks) {
-        const msg = `${plan.name}: execution provider ${f}; fell back to ${loaded.provider}`;
-        plan.warnings.push(msg);
-        log('warn', msg);
-      }
-    }));
-
     const features = new FeatureScoring(plans.some((p) => p.role === 'fit'), opts.seed ?? DEFAULTS.seed);
+    const idPlan = plans.find((p) => p.role === 'id')!;
+    const classes = new Map(models.map((m) => [m.plan.name, resolveClasses(m.plan, idPlan, m.plan.numClasses ?? m.plan.classes?.length ?? idPlan.classes.length).classes]));
+    features.classesOf = (name) => classes.get(name) ?? [];
     const total = plans.reduce((a, p) => a + planSize(p), 0);
     const ctx = {
       models,

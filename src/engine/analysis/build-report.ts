@@ -10,7 +10,7 @@ import { computeLogitScores, predictions, LOGIT_SCORES, type LogitScore } from '
 import { computeEnsembleScores, klRuleFlags } from '../scores/ensemble-scores';
 import { bootstrapCI, oodMetrics, rocPrCurves, OOD_METRIC_NAMES } from '../metrics/ood-metrics';
 import { deploymentThreshold, flaggedFraction } from '../metrics/threshold';
-import { calibrationReport } from './calibration-report';
+import { calibrationReport, type CalibratorRow } from './calibration-report';
 import { histogram } from './histograms';
 import { pcaProjection } from './projection';
 import type { FeatureScoring } from './feature-scoring';
@@ -131,13 +131,13 @@ export function buildReport(data: RunData, opts: RunOptions, ctx: { started: num
   }
 
   const calibration: CalibrationRow[] = [];
-  const calibrators: unknown[] = [];
+  const calibrators: CalibratorRow[] = [];
   for (const s of allScored) {
     if (!idOut) continue;
-    const res = calibrationReport(s, idOut.plan.name, calibOut?.plan.name, opts.eceBins ?? DEFAULTS.eceBins, s === ensemble?.scored, warn);
+    const res = calibrationReport(s, idOut.plan.name, calibOut?.plan.name, opts.eceBins ?? DEFAULTS.eceBins, warn);
     if (res) {
       calibration.push(res.row);
-      if (res.calibrators) calibrators.push(res.calibrators);
+      calibrators.push(...res.calibrators);
     }
   }
 

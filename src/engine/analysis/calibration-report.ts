@@ -1,6 +1,7 @@
 import type { CalibrationRow } from '../report/types';
 import { calibrationMetrics, type CalibrationMetrics } from '../metrics/calibration-metrics';
 import { fitTemperature } from '../calibration/temperature';
+import { fitMatrixScaling, fitVectorScaling, DEFAULT_L2 } from '../calibration/scaling';
 import type { Scored } from './build-report';
 
 /** Labelled rows only (label in [0, k) and finite logits), packed for fitting. */
@@ -41,7 +42,7 @@ function metricsOf(m: CalibrationMetrics) {
  * Calibration of one model on the ID split; temperature scaling fitted on the calibration split (when given and
  * labelled) and evaluated on ID, so the "after" numbers are never measured on the data T was fitted on.
  */
-export function calibrationReport(s: Scored, idName: string, calibName: string | undefined, bins: number, isEnsemble: boolean, warn: (m: string) => void): { row: CalibrationRow; calibrators?: unknown } | null {
+export function calibrationReport(s: Scored, idName: string, calibName: string | undefined, bins: number, warn: (m: string) => void): { row: CalibrationRow; calibrators: CalibratorRow[] } | null {
   const id = s.perSplit.get(idName);
   if (!id?.labels || s.k < 2) return null;
   const n = id.labels.length;
@@ -50,16 +51,38 @@ export function calibrationReport(s: Scored, idName: string, calibName: string |
   for (const m of before.messages) warn(`${s.name} on "${idName}": ${m}`);
   const row: CalibrationRow = { model: s.name, split: idName, ...metricsOf(before), temperature: null, scaled: null, bins: before.bins };
   const calib = calibName ? s.perSplit.get(calibName) : undefined;
-  if (!calib?.labels) return { row };
+  if (!calib?.labels) return { row, calibrators: [] };
   const fit = labelledRows(calib.logits, calib.labels, s.k);
   if (fit.n === 0) {
     warn(`"${calibName}" has no labelled samples of ${s.name}'s classes: no temperature fitted`);
-    return { row };
+    return { row, calibrators: [] };
   }
   const t = fitTemperature(fit.logits, fit.labels, fit.n, s.k);
   const after = calibrationMetrics(scale(id.logits, t.temperature), id.labels, n, s.k, { bins });
   row.temperature = t.temperature;
   row.scaled = { method: 'temperature', fittedOn: calibName, ...metricsOf(after), bins: after.bins, nllCalibBefore: t.nllBefore, nllCalibAfter: t.nllAfter };
-  void isEnsemble;
-  return { row };
+  // Richer maps change predictions, so accuracy before/after is reported with them; fitted on calib, evaluated on ID.
+  const calibrators: CalibratorRow[] = [];
+  for (const [method, fitMap] of [['vector_scaling', fitVectorScaling], ['matrix_scaling', fitMatrixScaling]] as const) {
+    const map = fitMap(fit.logits, fit.labels, fit.n, s.k);
+    const scaled = calibrationMetrics(map.apply(id.logits, n), id.labels, n, s.k, { bins });
+    calibrators.push({
+      model: s.name, method, fittedOn: calibName!, evaluatedOn: idName, l2: DEFAULT_L2, optimizer: 'L-BFGS (memory 10), max |gradient| ≤ 1e-9',
+      iterations: map.iterations, converged: map.converged, before: metricsOf(before), after: { ...metricsOf(scaled), bins: scaled.bins },
+    });
+  }
+  return { row, calibrators };
+}
+
+export interface CalibratorRow {
+  model: string;
+  method: 'vector_scaling' | 'matrix_scaling';
+  fittedOn: string;
+  evaluatedOn: string;
+  l2: number;
+  optimizer: string;
+  iterations: number;
+  converged: boolean;
+  before: ReturnType<typeof metricsOf>;
+  after: ReturnType<typeof metricsOf> & { bins: CalibrationMetrics['bins'] };
 }

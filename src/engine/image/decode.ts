@@ -2,68 +2,101 @@ import { promises as fs } from 'node:fs';
 import type { Sharp, SharpOptions } from 'sharp';
 import { decodeSimplePng, type RawImage } from './png-fast';
 import type { PreprocessSpec } from './preprocess';
+import { FORMAT_NAMES, SNIFF_BYTES, sniffImage, type ImageFormat } from './sniff';
 
-/** Decoding limits: a 10,000 × 10,000 image is accepted (shrunk while loading where the format allows). */
+/**
+ * Decoding limit: a 10,000 × 10,000 image is accepted; a header claiming more than 625 megapixels (a
+ * decompression bomb) is refused before any pixel is decoded.
+ */
 export const MAX_INPUT_PIXELS = 25_000 * 25_000;
-/** Files above this size are refused before reading them into memory. */
-export const MAX_FILE_BYTES = 512 * 1024 * 1024;
+/** Files up to this size are read into memory (the PNG fast path needs the bytes); larger ones stream from disk. */
+export const IN_MEMORY_BYTES = 8 * 1024 * 1024;
 
-type SharpFactory = (input?: Buffer, options?: SharpOptions) => Sharp;
+type SharpFactory = ((input?: Buffer | string, options?: SharpOptions) => Sharp) & { concurrency(n: number): void; cache(on: boolean): void };
 let sharpModule: SharpFactory | undefined;
 /** sharp loads on first use, so activating the extension or listing folders does not pay for libvips. */
 function sharp(): SharpFactory {
   if (!sharpModule) {
     sharpModule = require('sharp') as SharpFactory;
     // Parallelism comes from decoding several files at once; one libvips thread per image avoids oversubscription.
-    (sharpModule as unknown as { concurrency(n: number): void }).concurrency(1);
+    sharpModule.concurrency(1);
+    // Every file is decoded once: libvips' operation cache would only hold memory and open files.
+    sharpModule.cache(false);
   }
   return sharpModule;
 }
 
 export class DecodeError extends Error {}
 
-/**
- * Reads one image file as 8-bit pixels of exactly spec.height × spec.width, EXIF orientation applied, first frame
- * of animations, alpha kept as a channel (dropped later). Throws DecodeError with a short reason on bad input.
- */
-export async function decodeImage(file: string, spec: PreprocessSpec): Promise<RawImage> {
-  let buf: Buffer;
+type Input = { bytes: Buffer; head: Uint8Array } | { file: string; head: Uint8Array };
+
+function readFailure(e: unknown): DecodeError {
+  const code = (e as NodeJS.ErrnoException).code;
+  if (code === 'EACCES' || code === 'EPERM') return new DecodeError('permission denied');
+  if (code === 'ENOENT') return new DecodeError('file not found (deleted after listing, or a broken link)');
+  return new DecodeError(`cannot read file (${code ?? (e instanceof Error ? e.message : String(e))})`);
+}
+
+async function readInput(file: string): Promise<Input> {
   try {
     const st = await fs.stat(file);
     if (st.size === 0) throw new DecodeError('empty file (0 bytes)');
-    if (st.size > MAX_FILE_BYTES) throw new DecodeError(`file too large (${st.size} bytes)`);
-    buf = await fs.readFile(file);
+    if (st.size <= IN_MEMORY_BYTES) {
+      const bytes = await fs.readFile(file);
+      if (bytes.length === 0) throw new DecodeError('empty file (0 bytes)');
+      return { bytes, head: bytes.subarray(0, SNIFF_BYTES) };
+    }
+    const handle = await fs.open(file, 'r');
+    try {
+      const head = new Uint8Array(SNIFF_BYTES);
+      const { bytesRead } = await handle.read(head, 0, SNIFF_BYTES, 0);
+      return { file, head: head.subarray(0, bytesRead) };
+    } finally {
+      await handle.close();
+    }
   } catch (e) {
-    if (e instanceof DecodeError) throw e;
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new DecodeError(code === 'EACCES' || code === 'EPERM' ? 'permission denied' : `cannot read file (${code ?? e})`);
+    throw e instanceof DecodeError ? e : readFailure(e);
   }
-  const fast = decodeSimplePng(buf);
-  if (fast && fast.width === spec.width && fast.height === spec.height) return fast;
-  return decodeWithSharp(buf, spec);
 }
 
-async function decodeWithSharp(buf: Buffer, spec: PreprocessSpec): Promise<RawImage> {
+/**
+ * Reads one image file as 8-bit pixels of exactly spec.height × spec.width: EXIF orientation applied (as a
+ * viewer shows the image), first frame of animations, 16-bit samples reduced to 8, CMYK converted to sRGB, alpha
+ * kept as a channel (dropped later). Throws DecodeError with a short reason on anything else.
+ */
+export async function decodeImage(file: string, spec: PreprocessSpec): Promise<RawImage> {
+  const input = await readInput(file);
+  const sniffed = sniffImage(input.head);
+  if ('refused' in sniffed) throw new DecodeError(sniffed.refused);
+  if ('bytes' in input && sniffed.format === 'png') {
+    const fast = decodeSimplePng(input.bytes, spec.width, spec.height);
+    if (fast) return fast;
+  }
+  return decodeWithSharp('bytes' in input ? input.bytes : input.file, spec, sniffed.format);
+}
+
+async function decodeWithSharp(input: Buffer | string, spec: PreprocessSpec, format: ImageFormat): Promise<RawImage> {
   try {
-    const img = sharp()(buf, { limitInputPixels: MAX_INPUT_PIXELS, sequentialRead: true, animated: false })
+    // failOn 'warning': a truncated or corrupt file is refused instead of scored with grey where data is missing.
+    const img = sharp()(input, { limitInputPixels: MAX_INPUT_PIXELS, sequentialRead: true, animated: false, failOn: 'warning' })
       .rotate()
       .resize(spec.width, spec.height, { fit: spec.fit === 'stretch' ? 'fill' : 'cover', position: 'centre', kernel: 'linear' })
       .raw({ depth: 'uchar' });
     const { data, info } = await img.toBuffer({ resolveWithObject: true });
     return { data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), width: info.width, height: info.height, channels: info.channels };
   } catch (e) {
-    throw new DecodeError(describeSharpError(e));
+    throw new DecodeError(describeSharpError(e, FORMAT_NAMES[format]));
   }
 }
 
-function describeSharpError(e: unknown): string {
-  const msg = e instanceof Error ? e.message : String(e);
-  if (/unsupported image format/i.test(msg)) return 'not a supported image (unrecognised content)';
-  if (/pixel limit/i.test(msg)) return 'image too large (pixel limit exceeded)';
-  if (/premature end|truncated|unexpected end|not enough data|read error|out of data/i.test(msg)) return `truncated or corrupt image (${firstLine(msg)})`;
-  return `cannot decode image (${firstLine(msg)})`;
-}
-
-function firstLine(s: string): string {
-  return s.split('\n')[0].trim().slice(0, 200);
+function describeSharpError(e: unknown, format: string): string {
+  const detail = (e instanceof Error ? e.message : String(e)).split('\n')[0]
+    .replace(/^Input (buffer|file) (has corrupt header|contains unsupported image format):?\s*/i, '')
+    .replace(/^(VipsJpeg|vipspng|gifload|webpload|tiff2vips|heifload|VipsForeignLoad\w*):\s*/i, '')
+    .trim().slice(0, 200);
+  if (/pixel limit/i.test(detail)) return `image too large (over ${MAX_INPUT_PIXELS.toLocaleString('en-US')} pixels)`;
+  if (/premature end|truncat|unexpected end|not enough data|read error|out of data|short read|end of file|EOF/i.test(detail)) {
+    return `truncated or corrupt ${format}${detail ? ` (${detail})` : ''}`;
+  }
+  return `cannot decode ${format}${detail ? ` (${detail})` : ''}`;
 }

@@ -1,0 +1,103 @@
+// One benchmark measurement per process (so peak RSS belongs to it alone), printed as one JSON line.
+//   --mode e2e      folder of PNGs → scores + metrics + JSON report, through the real engine
+//   --mode ceiling  the same model on the same images already decoded into one tensor, onnxruntime-node in-process
+//   --mode decode   decoding (and resizing to the model's input) alone
+//   --mode scoring  scores + metrics alone, on logits computed beforehand
+import { parseArgs } from 'node:util';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { runScore } from '../src/engine/run';
+import { listDataset } from '../src/engine/dataset/image-files';
+import { decodeImage } from '../src/engine/image/decode';
+import { makeSampleWriter } from '../src/engine/image/preprocess';
+import { inspectModel } from '../src/engine/model/inspect';
+import { writeJsonReport } from '../src/engine/report/write';
+import { computeLogitScores } from '../src/engine/scores/logit-scores';
+import { oodMetrics } from '../src/engine/metrics/ood-metrics';
+import { calibrationMetrics } from '../src/engine/metrics/calibration-metrics';
+
+const { values: a } = parseArgs({
+  options: {
+    mode: { type: 'string' }, model: { type: 'string' }, id: { type: 'string' }, ood: { type: 'string' },
+    out: { type: 'string' }, batch: { type: 'string', default: '64' },
+  },
+});
+
+const rssMB = () => process.resourceUsage().maxRSS / 1024;
+
+async function listAll(): Promise<string[]> {
+  const id = await listDataset(a.id!);
+  const ood = await listDataset(a.ood!);
+  return [...id.files, ...ood.files];
+}
+
+async function decodeAll(files: string[]) {
+  const plan = await inspectModel(path.resolve(a.model!));
+  const s = plan.spec;
+  const size = s.channels * s.height * s.width;
+  const tensor = new Float32Array(files.length * size);
+  const write = makeSampleWriter(s);
+  const t0 = performance.now();
+  for (let i = 0; i < files.length; i += 16) {
+    const chunk = await Promise.all(files.slice(i, i + 16).map((f) => decodeImage(f, s)));
+    chunk.forEach((img, j) => write(img.data, img.channels, tensor, i + j));
+  }
+  return { plan, tensor, size, seconds: (performance.now() - t0) / 1000 };
+}
+
+async function main() {
+  const batch = Number(a.batch);
+  if (a.mode === 'e2e') {
+    const t0 = performance.now();
+    const report = await runScore({ models: [a.model!], id: a.id!, ood: [a.ood!], batchSize: batch });
+    await writeJsonReport(report, a.out ?? path.join(os.tmpdir(), `oodlens-bench-${process.pid}.json`));
+    const seconds = (performance.now() - t0) / 1000;
+    const images = report.splits.reduce((s, x) => s + x.count, 0);
+    return { mode: 'e2e', images, seconds, imagesPerSecond: images / seconds, peakRssMB: rssMB() };
+  }
+  const files = await listAll();
+  const decoded = await decodeAll(files);
+  if (a.mode === 'decode') return { mode: 'decode', images: files.length, seconds: decoded.seconds, imagesPerSecond: files.length / decoded.seconds, peakRssMB: rssMB() };
+  const ort = require('onnxruntime-node') as typeof import('onnxruntime-node');
+  const session = await ort.InferenceSession.create(path.resolve(a.model!), { executionProviders: ['cpu'], graphOptimizationLevel: 'all' });
+  const { plan, tensor, size } = decoded;
+  const dims = (n: number) => (plan.inputRank === 3 ? [n, plan.spec.height, plan.spec.width] : plan.spec.layout === 'NCHW' ? [n, plan.spec.channels, plan.spec.height, plan.spec.width] : [n, plan.spec.height, plan.spec.width, plan.spec.channels]);
+  const n = files.length;
+  let k = 0;
+  const logitsParts: Float32Array[] = [];
+  const t0 = performance.now();
+  for (let i = 0; i < n; i += batch) {
+    const m = Math.min(batch, n - i);
+    const out = await session.run({ [plan.inputName]: new ort.Tensor('float32', tensor.subarray(i * size, (i + m) * size), dims(m)) }, [plan.logitsOutput]);
+    const t = out[plan.logitsOutput];
+    k = Number(t.dims[1]);
+    logitsParts.push(new Float32Array(t.data as Float32Array));
+  }
+  const inferSeconds = (performance.now() - t0) / 1000;
+  if (a.mode === 'ceiling') return { mode: 'ceiling', images: n, seconds: inferSeconds, imagesPerSecond: n / inferSeconds, peakRssMB: rssMB() };
+  // scoring: every logit score, metrics ID vs OOD, calibration on ID (labels are not needed for the timing)
+  const logits = new Float32Array(n * k);
+  let off = 0;
+  for (const p of logitsParts) {
+    logits.set(p, off);
+    off += p.length;
+  }
+  const nId = (await listDataset(a.id!)).files.length;
+  const t1 = performance.now();
+  const scores = computeLogitScores(logits, n, k);
+  for (const v of Object.values(scores)) oodMetrics(v.subarray(0, nId), v.subarray(nId));
+  calibrationMetrics(logits.subarray(0, nId * k), new Int32Array(nId), nId, k);
+  const scoreSeconds = (performance.now() - t1) / 1000;
+  return { mode: 'scoring', images: n, seconds: scoreSeconds, imagesPerSecond: n / scoreSeconds, peakRssMB: rssMB() };
+}
+
+main().then(
+  (r) => {
+    process.stdout.write(JSON.stringify(r) + '\n');
+    process.exit(0);
+  },
+  (e) => {
+    process.stderr.write(`bench: ${e instanceof Error ? e.message : e}\n`);
+    process.exit(1);
+  },
+);
