@@ -9,6 +9,19 @@ export function isImageFile(name: string): boolean {
   return IMAGE_EXTENSIONS.has(path.extname(name).toLowerCase());
 }
 
+/**
+ * Entries skipped silently: hidden files and folders (.DS_Store, macOS "._x.png" resource forks,
+ * .ipynb_checkpoints) and the __MACOSX folder that zip archives made on a Mac carry. None is a sample or a class.
+ */
+export function isIgnoredEntry(name: string): boolean {
+  return name.startsWith('.') || name === '__MACOSX';
+}
+
+function errnoReason(what: string, e: unknown): string {
+  const code = (e as NodeJS.ErrnoException).code;
+  return code === 'EACCES' || code === 'EPERM' ? `${what}: permission denied` : `${what}: ${code ?? e}`;
+}
+
 export interface DatasetListing {
   /** Sorted class folder names (ImageFolder layout); empty for a flat folder. */
   classes: string[];
@@ -37,7 +50,7 @@ async function walk(
   try {
     real = await fs.realpath(dir);
   } catch (e) {
-    skipped.push({ path: dir, reason: `cannot resolve folder: ${(e as NodeJS.ErrnoException).code ?? e}` });
+    skipped.push({ path: dir, reason: errnoReason('cannot resolve folder', e) });
     return;
   }
   if (visited.has(real)) return;
@@ -46,11 +59,12 @@ async function walk(
   try {
     entries = await fs.readdir(dir, { withFileTypes: true });
   } catch (e) {
-    skipped.push({ path: dir, reason: `cannot read folder: ${(e as NodeJS.ErrnoException).code ?? e}` });
+    skipped.push({ path: dir, reason: errnoReason('cannot read folder', e) });
     return;
   }
   entries.sort((a, b) => byName(a.name, b.name));
   for (const entry of entries) {
+    if (isIgnoredEntry(entry.name)) continue;
     const p = path.join(dir, entry.name);
     let isDir = entry.isDirectory();
     let isFile = entry.isFile();
@@ -81,23 +95,34 @@ export async function listDataset(root: string, signal?: AbortSignal): Promise<D
     throw new UserError(`Folder not found: ${root}`);
   }
   if (!st.isDirectory()) throw new UserError(`Not a folder: ${root}`);
-  const entries = await fs.readdir(root, { withFileTypes: true });
+  let entries: import('node:fs').Dirent[];
+  try {
+    entries = (await fs.readdir(root, { withFileTypes: true })).filter((e) => !isIgnoredEntry(e.name));
+  } catch (e) {
+    throw new UserError(errnoReason(`Cannot read folder ${root}`, e));
+  }
   const classDirs: string[] = [];
   for (const e of entries) {
+    throwIfAborted(signal);
     if (e.isDirectory() || (e.isSymbolicLink() && (await fs.stat(path.join(root, e.name)).catch(() => null))?.isDirectory())) {
       classDirs.push(e.name);
     }
   }
   classDirs.sort(byName);
+  const isClass = new Set(classDirs);
   const files: string[] = [];
   const classOf: number[] = [];
   const skipped: DatasetListing['skipped'] = [];
   const visited = new Set<string>([await fs.realpath(root)]);
-  for (const e of entries.map((x) => x.name).sort(byName)) {
-    const p = path.join(root, e);
-    if (!classDirs.includes(e) && isImageFile(e)) {
+  for (const e of [...entries].sort((a, b) => byName(a.name, b.name))) {
+    if (isClass.has(e.name) || !isImageFile(e.name)) continue;
+    const p = path.join(root, e.name);
+    const target = e.isSymbolicLink() ? await fs.stat(p).catch(() => null) : e;
+    if (target?.isFile()) {
       files.push(p);
       classOf.push(-1);
+    } else if (!target) {
+      skipped.push({ path: p, reason: 'broken symbolic link' });
     }
   }
   for (let c = 0; c < classDirs.length; c++) {

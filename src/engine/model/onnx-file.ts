@@ -38,8 +38,12 @@ export async function readOnnxSummary(file: string): Promise<OnnxSummary> {
   try {
     buf = await fs.readFile(file);
   } catch (e) {
-    throw new UserError(`Cannot read model ${file}: ${(e as NodeJS.ErrnoException).code ?? e}`);
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new UserError(`Model file not found: ${file}`);
+    if (code === 'EISDIR') throw new UserError(`Model ${file} is a folder, not an .onnx file`);
+    throw new UserError(`Cannot read model ${file}: ${code === 'EACCES' || code === 'EPERM' ? 'permission denied' : code ?? e}`);
   }
+  if (buf.length === 0) throw new UserError(`Not an ONNX model (empty file): ${file}`);
   let model: onnx.ModelProto;
   try {
     model = onnx.ModelProto.decode(buf);

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import type { Report } from './types';
@@ -9,7 +10,8 @@ import { UserError } from '../util/errors';
  */
 export async function writeFileAtomic(file: string, data: string | Uint8Array): Promise<void> {
   const dir = path.dirname(path.resolve(file));
-  const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.${Date.now()}.tmp`);
+  // Unique per call: two runs saving the same report at once must not share a temp file.
+  const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
   try {
     await fs.mkdir(dir, { recursive: true });
     const handle = await fs.open(tmp, 'w');
@@ -24,7 +26,9 @@ export async function writeFileAtomic(file: string, data: string | Uint8Array): 
     await fs.rm(tmp, { force: true }).catch(() => undefined);
     const code = (e as NodeJS.ErrnoException).code;
     const why = code === 'EACCES' || code === 'EPERM' || code === 'EROFS' ? 'the folder is not writable'
-      : code === 'ENOSPC' ? 'the disk is full'
+      : code === 'ENOSPC' || code === 'EDQUOT' ? 'the disk is full'
+      : code === 'ENOTDIR' || code === 'EEXIST' ? 'part of the folder path is a file'
+      : code === 'EISDIR' ? 'that path is a folder'
       : code ?? (e as Error).message;
     throw new UserError(`Cannot write ${file}: ${why} (the previous file, if any, is unchanged)`);
   }
@@ -38,12 +42,15 @@ export async function writeJsonReport(report: Report, file: string): Promise<voi
   await writeFileAtomic(file, reportJson(report));
 }
 
-/** A CSV cell: quoted when needed, and text cells that a spreadsheet would run as a formula are prefixed with '. */
+/**
+ * A CSV cell: quoted when needed, and text cells that a spreadsheet would run as a formula (OWASP's list, full-width
+ * forms included) are prefixed with '.
+ */
 function cell(v: string | number | null | undefined): string {
   if (v === null || v === undefined) return '';
   if (typeof v === 'number') return Number.isFinite(v) ? String(v) : '';
   let s = v;
-  if (/^[=+\-@\t\r]/.test(s)) s = `'${s}`;
+  if (/^[=+\-@\t\r\n\uFF1D\uFF0B\uFF0D\uFF20]/.test(s)) s = `'${s}`;
   return /[",\r\n]/.test(s) || s !== s.trim() ? `"${s.replace(/"/g, '""')}"` : s;
 }
 

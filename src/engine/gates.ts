@@ -1,0 +1,137 @@
+// Quality gates of oodlens.json, evaluated against a report. Pure: the CLI turns a failure into a non-zero
+// exit code and the extension into diagnostics on the failing key.
+//
+// Semantics
+// - `model`: the model whose rows are gated. Default: `ensemble` when the report has it (that is what would
+//   be deployed), else every model in the report. `"*"` gates every model explicitly.
+// - `score`: the OOD score the OOD gates read. Default, per model: `energy` when that model has it, else its
+//   first score (the ensemble has its own scores, e.g. msp, mutual_info, kl_mean).
+// - OOD gates (`auroc_min`, `aupr_in_min`, `aupr_out_min`, `fpr95_max`) take either one bound, applied to every
+//   OOD split, or an object `{ "<ood split>": bound }`.
+// - Calibration gates (`ece_max`, `accuracy_min`) take one bound, applied to the ID split(s), or an object
+//   keyed by split name. They read the model as shipped (`calibration_stage: "before"`, default) or after
+//   temperature scaling (`"after"`, from the row's `scaled` metrics).
+// - A gate that finds no row to read fails: a renamed split or a score that was not computed must not pass
+//   silently. Unknown gate keys fail for the same reason.
+import type { Report } from './report/types';
+import { ENSEMBLE_MODEL, headlineScore, reportModels, splitsWithRole } from '../shared/headline';
+
+/** One bound for every split the gate applies to, or bounds by split name. */
+export type SplitBound = number | { [split: string]: number };
+
+export interface Gates {
+  model?: string;
+  score?: string;
+  calibration_stage?: 'before' | 'after';
+  auroc_min?: SplitBound;
+  aupr_in_min?: SplitBound;
+  aupr_out_min?: SplitBound;
+  fpr95_max?: SplitBound;
+  ece_max?: SplitBound;
+  accuracy_min?: SplitBound;
+}
+
+export interface GateResult {
+  /** JSON pointer of the bound in oodlens.json, e.g. `/gates/auroc_min/ood_near`. */
+  pointer: string;
+  gate: string;
+  model: string;
+  split: string;
+  score?: string;
+  bound: number;
+  /** null when the report has no value to compare. */
+  actual: number | null;
+  passed: boolean;
+  message: string;
+}
+
+type Metric = 'auroc' | 'aupr_in' | 'aupr_out' | 'fpr95' | 'ece' | 'accuracy';
+interface GateSpec { metric: Metric; label: string; kind: 'min' | 'max'; family: 'ood' | 'calibration' }
+
+export const GATE_SPECS: Record<string, GateSpec> = {
+  auroc_min: { metric: 'auroc', label: 'AUROC', kind: 'min', family: 'ood' },
+  aupr_in_min: { metric: 'aupr_in', label: 'AUPR-In', kind: 'min', family: 'ood' },
+  aupr_out_min: { metric: 'aupr_out', label: 'AUPR-Out', kind: 'min', family: 'ood' },
+  fpr95_max: { metric: 'fpr95', label: 'FPR95', kind: 'max', family: 'ood' },
+  ece_max: { metric: 'ece', label: 'ECE', kind: 'max', family: 'calibration' },
+  accuracy_min: { metric: 'accuracy', label: 'accuracy', kind: 'min', family: 'calibration' },
+};
+const SETTINGS_KEYS = new Set(['model', 'score', 'calibration_stage']);
+
+export function pointerToken(key: string): string {
+  return key.replace(/~/g, '~0').replace(/\//g, '~1');
+}
+
+function gatedModels(report: Report, gates: Gates): string[] {
+  const names = reportModels(report);
+  if (gates.model === '*') return names;
+  if (gates.model !== undefined) return [gates.model];
+  return names.includes(ENSEMBLE_MODEL) ? [ENSEMBLE_MODEL] : names;
+}
+
+function asNumber(v: unknown): number | null {
+  return typeof v === 'number' && Number.isFinite(v) ? v : null;
+}
+
+export function evaluateGates(report: Report, gates: Gates): GateResult[] {
+  const results: GateResult[] = [];
+  const models = gatedModels(report, gates);
+  const stage = gates.calibration_stage ?? 'before';
+  const partial = report.partial ? ' (partial run)' : '';
+
+  for (const [gate, value] of Object.entries(gates)) {
+    if (SETTINGS_KEYS.has(gate) || value === undefined) continue;
+    const raw = value as SplitBound;
+    const spec = GATE_SPECS[gate];
+    const base = `/gates/${pointerToken(gate)}`;
+    if (!spec) {
+      results.push({ pointer: base, gate, model: '', split: '', bound: NaN, actual: null, passed: false,
+        message: `Unknown gate "${gate}" (known: ${Object.keys(GATE_SPECS).join(', ')}).` });
+      continue;
+    }
+    const bounds: { split: string; bound: number; pointer: string }[] = [];
+    if (typeof raw !== 'number' && (typeof raw !== 'object' || raw === null || Object.values(raw).some((b) => typeof b !== 'number'))) {
+      results.push({ pointer: base, gate, model: '', split: '', bound: NaN, actual: null, passed: false,
+        message: `${spec.label} gate: expected a number or an object of numbers by split name.` });
+      continue;
+    }
+    if (typeof raw === 'number') {
+      const splits = splitsWithRole(report, spec.family === 'ood' ? 'ood' : 'id');
+      for (const split of splits) bounds.push({ split, bound: raw, pointer: base });
+      if (splits.length === 0) {
+        results.push({ pointer: base, gate, model: models.join(', '), split: '', bound: raw, actual: null, passed: false,
+          message: `${spec.label} gate: the report has no ${spec.family === 'ood' ? 'OOD' : 'ID'} split${partial}.` });
+      }
+    } else {
+      for (const [split, bound] of Object.entries(raw)) bounds.push({ split, bound, pointer: `${base}/${pointerToken(split)}` });
+    }
+
+    for (const model of models) {
+      const score = gates.score ?? headlineScore(report, model);
+      for (const { split, bound, pointer } of bounds) {
+        let actual: number | null = null;
+        if (spec.family === 'ood') {
+          const row = report.ood.find((r) => r.model === model && r.split === split && r.score === score);
+          actual = row ? asNumber(row[spec.metric]) : null;
+        } else {
+          const row = report.calibration.find((r) => r.model === model && r.split === split);
+          const source = stage === 'after' ? row?.scaled ?? undefined : row;
+          actual = source ? asNumber((source as Record<string, unknown>)[spec.metric]) : null;
+        }
+        const where = `${model} on ${split}${spec.family === 'ood' ? ` (${score})` : stage === 'after' ? ' (after scaling)' : ''}`;
+        const op = spec.kind === 'min' ? '≥' : '≤';
+        let passed: boolean;
+        let message: string;
+        if (actual === null) {
+          passed = false;
+          message = `${spec.label} gate: no value for ${where} in the report${partial}.`;
+        } else {
+          passed = spec.kind === 'min' ? actual >= bound : actual <= bound;
+          message = `${spec.label} ${actual.toFixed(3)} for ${where} ${passed ? 'meets' : 'fails'} ${op} ${bound}${partial}.`;
+        }
+        results.push({ pointer, gate, model, split, score: spec.family === 'ood' ? score : undefined, bound, actual, passed, message });
+      }
+    }
+  }
+  return results;
+}

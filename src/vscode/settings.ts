@@ -1,0 +1,32 @@
+// `oodLens.*` settings, read when they are used so a change applies to the next run.
+import * as vscode from 'vscode';
+import type { RunOptions } from '../engine/run';
+
+export const SECTION = 'oodLens';
+
+export type RunDefaults = Pick<RunOptions, 'executionProviders' | 'batchSize' | 'scores' | 'histogramBins' | 'eceBins' | 'keepFraction'>;
+
+export function runDefaults(): RunDefaults {
+  const c = vscode.workspace.getConfiguration(SECTION);
+  const scores = c.get<string[]>('defaultScores', []);
+  return {
+    executionProviders: c.get<string[]>('executionProviders', ['cpu']),
+    batchSize: c.get<number>('batchSize', 64),
+    scores: scores.length > 0 ? scores : undefined,
+    histogramBins: c.get<number>('histogramBins', 30),
+    eceBins: c.get<number>('eceBins', 15),
+    keepFraction: c.get<number>('keepFraction', 0.95),
+  };
+}
+
+/** A config file says exactly what runs; settings only fill what it leaves out. */
+export function withDefaults(options: RunOptions, defaults: RunDefaults = runDefaults()): RunOptions {
+  const out: RunOptions = { ...options };
+  for (const [k, v] of Object.entries(defaults) as [keyof RunDefaults, unknown][]) {
+    if (out[k] === undefined && v !== undefined) (out as unknown as Record<string, unknown>)[k] = v;
+  }
+  return out;
+}
+
+export const decorationsEnabled = (): boolean => vscode.workspace.getConfiguration(SECTION).get<boolean>('decorations.enabled', true);
+export const watchEnabled = (): boolean => vscode.workspace.getConfiguration(SECTION).get<boolean>('watch.enabled', false);
