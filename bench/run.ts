@@ -77,6 +77,35 @@ async function main() {
   }
   out();
 
+  out('## Scaling: a ResNet-18-sized model (3×224×224 inputs from the 28×28 images, resized)');
+  out();
+  const resnet = path.join(dev, 'resnet18.onnx');
+  if (!existsSync(resnet)) spawnSync(PY, [path.join(root, 'scripts', 'train-demo-models'), '--bench-model', resnet], { encoding: 'utf8' });
+  if (!existsSync(resnet)) {
+    out('Not measured: the ResNet-18 model is exported by `scripts/train-demo-models --bench-model`, which needs python3-torch.');
+  } else {
+    const n = quick ? 128 : 1000;
+    const small = path.join(dev, `fmnist-${n}`);
+    await ensureImageFolder(small, n);
+    const args = ['--model', resnet, '--id', path.join(small, 'id'), '--ood', path.join(small, 'ood'), '--batch', '32'];
+    const stages = [
+      ['decode + resize to 224×224 + preprocess', child('end-to-end.js', ['--mode', 'decode', ...args])],
+      ['inference (onnxruntime, all cores)', child('end-to-end.js', ['--mode', 'ceiling', ...args])],
+      ['scores + metrics', child('end-to-end.js', ['--mode', 'scoring', ...args])],
+      ['end to end (pipelined)', child('end-to-end.js', ['--mode', 'e2e', ...args])],
+    ] as const;
+    const pyBig = python(['--id', path.join(small, 'id'), '--ood', path.join(small, 'ood'), '--model', 'resnet18']);
+    out(`${n} images, batch 32, random-initialized ResNet-18 (5 classes; throughput does not depend on the weights).`);
+    out();
+    out('| stage | seconds | images/s | share of the stages |');
+    out('|---|---:|---:|---:|');
+    const sum = stages.slice(0, 3).reduce((a, [, r]) => a + Number(r.seconds), 0);
+    for (const [name, r] of stages) out(`| ${name} | ${fmt(r.seconds, 2)} | ${fmt(r.imagesPerSecond, 1)} | ${name.startsWith('end') ? '—' : `${fmt((100 * Number(r.seconds)) / sum)}%`} |`);
+    if (typeof pyBig === 'string') out(`| Python pipeline (torchvision + torch) | — | ${pyBig} | — |`);
+    else out(`| Python pipeline (torchvision + torch) | ${fmt(pyBig.seconds, 2)} | ${fmt(pyBig.images_per_second, 1)} | — |`);
+    out();
+  }
+
   out('## Memory');
   out();
   const memCounts = quick ? [1000, 2000] : [25000, 100000];

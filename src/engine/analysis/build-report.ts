@@ -15,6 +15,7 @@ import { histogram } from './histograms';
 import { pcaProjection } from './projection';
 import type { FeatureScoring } from './feature-scoring';
 import { CONVENTIONS } from './conventions';
+import { sampleRows } from '../report/sample-rows';
 import { UserError } from '../util/errors';
 
 export interface RunData {
@@ -134,7 +135,7 @@ export function buildReport(data: RunData, opts: RunOptions, ctx: { started: num
   const calibrators: CalibratorRow[] = [];
   for (const s of allScored) {
     if (!idOut) continue;
-    const res = calibrationReport(s, idOut.plan.name, calibOut?.plan.name, opts.eceBins ?? DEFAULTS.eceBins, warn);
+    const res = calibrationReport(s, idOut.plan.name, calibOut?.plan.name, opts.eceBins ?? DEFAULTS.eceBins, data.features && ((m, sp, n) => data.features!.fullFeatures(m, sp, n)), warn);
     if (res) {
       calibration.push(res.row);
       calibrators.push(...res.calibrators);
@@ -164,21 +165,12 @@ export function buildReport(data: RunData, opts: RunOptions, ctx: { started: num
 
   const samples: SampleRow[] = [];
   for (const split of data.splits) {
-    for (let i = 0; i < split.paths.length; i++) {
-      const prediction: Record<string, number | null> = {};
-      const scores: Record<string, Record<string, number | null>> = {};
-      let label: number | null = null;
-      for (const s of allScored) {
-        const v = s.perSplit.get(split.plan.name);
-        if (!v) continue;
-        prediction[s.name] = v.prediction[i] >= 0 ? v.prediction[i] : null;
-        const row: Record<string, number | null> = {};
-        for (const [name, arr] of Object.entries(v.scores)) row[name] = Number.isFinite(arr[i]) ? arr[i] : null;
-        scores[s.name] = row;
-        if (label === null && v.labels && v.labels[i] >= 0 && s === allScored[0]) label = v.labels[i];
-      }
-      samples.push({ path: split.paths[i], split: split.plan.name, label, prediction, scores });
-    }
+    const first = allScored[0]?.perSplit.get(split.plan.name);
+    const models = allScored.flatMap((s) => {
+      const v = s.perSplit.get(split.plan.name);
+      return v ? [{ name: s.name, prediction: v.prediction, scores: v.scores }] : [];
+    });
+    for (const row of sampleRows({ split: split.plan.name, paths: split.paths, labels: first?.labels ?? null, models })) samples.push(row);
   }
 
   return {

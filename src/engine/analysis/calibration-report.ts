@@ -1,15 +1,15 @@
 import type { CalibrationRow } from '../report/types';
 import { calibrationMetrics, type CalibrationMetrics } from '../metrics/calibration-metrics';
 import { fitTemperature } from '../calibration/temperature';
-import { fitMatrixScaling, fitVectorScaling, DEFAULT_L2 } from '../calibration/scaling';
+import { fitLogisticRegression, fitMatrixScaling, fitVectorScaling, DEFAULT_L2, type LinearCalibrator } from '../calibration/scaling';
 import type { Scored } from './build-report';
 
-/** Labelled rows only (label in [0, k) and finite logits), packed for fitting. */
-function labelledRows(logits: Float32Array, labels: Int32Array, k: number): { logits: Float32Array; labels: Int32Array; n: number } {
+/** Labelled rows only (label in [0, classes) and finite values), packed for fitting; rows are `k` wide. */
+function labelledRows(logits: Float32Array, labels: Int32Array, k: number, classes = k): { logits: Float32Array; labels: Int32Array; n: number } {
   let n = 0;
   const keep = new Uint8Array(labels.length);
   for (let i = 0; i < labels.length; i++) {
-    if (labels[i] < 0 || labels[i] >= k) continue;
+    if (labels[i] < 0 || labels[i] >= classes) continue;
     let finite = true;
     for (let j = 0; j < k; j++) if (!Number.isFinite(logits[i * k + j])) finite = false;
     if (finite) {
@@ -42,7 +42,10 @@ function metricsOf(m: CalibrationMetrics) {
  * Calibration of one model on the ID split; temperature scaling fitted on the calibration split (when given and
  * labelled) and evaluated on ID, so the "after" numbers are never measured on the data T was fitted on.
  */
-export function calibrationReport(s: Scored, idName: string, calibName: string | undefined, bins: number, warn: (m: string) => void): { row: CalibrationRow; calibrators: CalibratorRow[] } | null {
+/** Full feature rows of a split, when the model has features and they were kept. */
+export type FeatureSource = (model: string, split: string, n: number) => { data: Float32Array; d: number } | null;
+
+export function calibrationReport(s: Scored, idName: string, calibName: string | undefined, bins: number, features: FeatureSource | undefined, warn: (m: string) => void): { row: CalibrationRow; calibrators: CalibratorRow[] } | null {
   const id = s.perSplit.get(idName);
   if (!id?.labels || s.k < 2) return null;
   const n = id.labels.length;
@@ -63,20 +66,31 @@ export function calibrationReport(s: Scored, idName: string, calibName: string |
   row.scaled = { method: 'temperature', fittedOn: calibName, ...metricsOf(after), bins: after.bins, nllCalibBefore: t.nllBefore, nllCalibAfter: t.nllAfter };
   // Richer maps change predictions, so accuracy before/after is reported with them; fitted on calib, evaluated on ID.
   const calibrators: CalibratorRow[] = [];
-  for (const [method, fitMap] of [['vector_scaling', fitVectorScaling], ['matrix_scaling', fitMatrixScaling]] as const) {
-    const map = fitMap(fit.logits, fit.labels, fit.n, s.k);
-    const scaled = calibrationMetrics(map.apply(id.logits, n), id.labels, n, s.k, { bins });
+  const record = (method: CalibratorRow['method'], map: LinearCalibrator, scaledLogits: Float32Array) => {
+    const scaled = calibrationMetrics(scaledLogits, id.labels!, n, s.k, { bins });
     calibrators.push({
       model: s.name, method, fittedOn: calibName!, evaluatedOn: idName, l2: DEFAULT_L2, optimizer: 'L-BFGS (memory 10), max |gradient| ≤ 1e-9',
       iterations: map.iterations, converged: map.converged, before: metricsOf(before), after: { ...metricsOf(scaled), bins: scaled.bins },
     });
+  };
+  for (const [method, fitMap] of [['vector_scaling', fitVectorScaling], ['matrix_scaling', fitMatrixScaling]] as const) {
+    const map = fitMap(fit.logits, fit.labels, fit.n, s.k);
+    record(method, map, map.apply(id.logits, n));
+  }
+  // The last-layer refit: multinomial logistic regression on the penultimate features of the calibration split.
+  const calibFeatures = features?.(s.name, calibName!, calib.labels.length);
+  const idFeatures = features?.(s.name, idName, n);
+  if (calibFeatures && idFeatures) {
+    const fitRows = labelledRows(calibFeatures.data, calib.labels, calibFeatures.d, s.k);
+    const map = fitLogisticRegression(fitRows.logits, fitRows.labels, fitRows.n, calibFeatures.d, s.k);
+    record('last_layer_refit', map, map.apply(idFeatures.data, n));
   }
   return { row, calibrators };
 }
 
 export interface CalibratorRow {
   model: string;
-  method: 'vector_scaling' | 'matrix_scaling';
+  method: 'vector_scaling' | 'matrix_scaling' | 'last_layer_refit';
   fittedOn: string;
   evaluatedOn: string;
   l2: number;

@@ -7,6 +7,8 @@ import { readLastLayer } from '../onnx/last-layer';
 
 /** Samples of features kept per split for the 2-D projection chart. */
 const PROJECTION_SAMPLES = 400;
+/** Full ID and calibration features are kept for the last-layer refit only up to this many floats (256 MB). */
+const REFIT_MAX_FLOATS = 64 * 1024 * 1024;
 
 interface Detectors {
   mahalanobis: MahalanobisDetector;
@@ -27,6 +29,8 @@ export class FeatureScoring {
   private readonly detectors = new Map<string, Detectors>();
   private readonly scores = new Map<string, Map<string, Record<string, Growing>>>();
   private readonly samples = new Map<string, Map<string, { features: number[]; index: number[]; d: number }>>();
+  private readonly full = new Map<string, { data: Float32Array; n: number; d: number } | null>();
+  private fullFloats = 0;
   readonly notes: string[] = [];
   /** Model name → class names, set before the fit split is collected (labels for the class-conditional fit). */
   classesOf: (model: string) => string[] = () => [];
@@ -35,6 +39,7 @@ export class FeatureScoring {
 
   onBatch(model: { plan: ModelPlan }, split: SplitPlan, features: Float32Array, logits: Float32Array, n: number, d: number, folderClass: Int32Array, offset: number): void {
     this.keepSample(model.plan.name, split, features, n, d, offset);
+    if (split.role === 'id' || split.role === 'calib') this.keepFull(model.plan.name, split, features, n, d, offset);
     if (!this.enabled) return;
     const name = model.plan.name;
     if (split.role === 'fit') {
@@ -102,6 +107,31 @@ export class FeatureScoring {
   sample(model: string, split: string): { features: Float64Array; index: number[]; d: number } | null {
     const s = this.samples.get(model)?.get(split);
     return s && s.index.length ? { features: Float64Array.from(s.features), index: s.index, d: s.d } : null;
+  }
+
+  /** Every ID or calibration feature row of one model, for the last-layer refit; null when over the memory cap. */
+  fullFeatures(model: string, split: string, n: number): { data: Float32Array; d: number } | null {
+    const f = this.full.get(`${model}\u0000${split}`);
+    return f && f.n >= n ? { data: f.data.subarray(0, n * f.d), d: f.d } : null;
+  }
+
+  private keepFull(model: string, split: SplitPlan, features: Float32Array, n: number, d: number, offset: number): void {
+    const key = `${model}\u0000${split.name}`;
+    let f = this.full.get(key);
+    if (f === null) return;
+    if (!f) {
+      const size = (planSize(split) || n) * d;
+      if (this.fullFloats + size > REFIT_MAX_FLOATS) {
+        this.full.set(key, null);
+        this.notes.push(`${model}: last-layer refit skipped on "${split.name}" (its features would take more than 256 MB)`);
+        return;
+      }
+      this.fullFloats += size;
+      f = { data: new Float32Array(size), n: 0, d };
+      this.full.set(key, f);
+    }
+    f.data.set(features.subarray(0, n * d), offset * d);
+    f.n = Math.max(f.n, offset + n);
   }
 
   private keepSample(model: string, split: SplitPlan, features: Float32Array, n: number, d: number, offset: number): void {

@@ -8,7 +8,7 @@ import { UserError } from '../util/errors';
  * Writes a file atomically: a temp file in the same folder, flushed, then renamed over the target, so a reader
  * never sees half a report and a failed write (read-only folder, full disk) leaves the previous file intact.
  */
-export async function writeFileAtomic(file: string, data: string | Uint8Array): Promise<void> {
+export async function writeFileAtomic(file: string, data: string | Uint8Array | ((write: (chunk: string) => Promise<void>) => Promise<void>)): Promise<void> {
   const dir = path.dirname(path.resolve(file));
   // Unique per call: two runs saving the same report at once must not share a temp file.
   const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
@@ -16,7 +16,8 @@ export async function writeFileAtomic(file: string, data: string | Uint8Array): 
     await fs.mkdir(dir, { recursive: true });
     const handle = await fs.open(tmp, 'w');
     try {
-      await handle.writeFile(data);
+      if (typeof data === 'function') await data(async (chunk) => void (await handle.write(chunk)));
+      else await handle.writeFile(data);
       await handle.sync();
     } finally {
       await handle.close();
@@ -38,8 +39,19 @@ export function reportJson(report: Report): string {
   return JSON.stringify(report, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? null : v));
 }
 
+/** Rows written per chunk: the whole report never exists as one string, so writing it does not double memory. */
+const ROWS_PER_CHUNK = 2000;
+
 export async function writeJsonReport(report: Report, file: string): Promise<void> {
-  await writeFileAtomic(file, reportJson(report));
+  const { samples, ...rest } = report;
+  await writeFileAtomic(file, async (write) => {
+    await write(`${reportJson(rest as Report).slice(0, -1)},"samples":[`);
+    for (let i = 0; i < samples.length; i += ROWS_PER_CHUNK) {
+      const rows = samples.slice(i, i + ROWS_PER_CHUNK).map((r) => JSON.stringify(r));
+      await write((i > 0 ? ',' : '') + rows.join(','));
+    }
+    await write(']}');
+  });
 }
 
 /**
