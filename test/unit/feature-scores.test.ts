@@ -53,6 +53,16 @@ test('Mahalanobis: unlabelled rows are left out of the class fit; NaN rows score
   assert.ok(Number.isNaN(m.score(q, 1)[0]));
 });
 
+test('detectors fitted on nothing score NaN instead of throwing', () => {
+  const m = new MahalanobisDetector(g.d, g.classes);
+  m.finish();
+  const knn = new KnnDetector(g.d);
+  knn.finish();
+  const vim = new VimDetector(f32(g.vim.W), Float32Array.from(g.vim.b), g.vim.dim);
+  vim.finish();
+  for (const s of [m.score(Q, 2), knn.score(Q, 2), vim.score(Q, null, 2)]) assert.ok(Number.isNaN(s[0]) && Number.isNaN(s[1]));
+});
+
 test('KNN matches sklearn NearestNeighbors (k = 1, 5, 50) within 1e-9', () => {
   for (const k of [1, 5, 50]) {
     const det = new KnnDetector(g.d, k);
@@ -86,17 +96,41 @@ test('ViM matches the numpy reference (origin −W⁺b, complement of the top-di
   assert.deepEqual([vimDim(2048), vimDim(1024), vimDim(768), vimDim(512), vimDim(10)], [1000, 512, 512, 256, 5]);
 });
 
-test('Jacobi eigen-decomposition reconstructs a symmetric matrix', () => {
-  const d = 6;
-  const A = new Float64Array(d * d);
-  for (let i = 0; i < d; i++) for (let j = 0; j <= i; j++) A[i * d + j] = A[j * d + i] = Math.sin(i * 7 + j * 3) + (i === j ? 2 : 0);
+function checkEigen(A: Float64Array, d: number, what: string): Float64Array {
   const { values, vectors } = symmetricEigen(A, d);
-  for (let i = 1; i < d; i++) assert.ok(values[i] <= values[i - 1]);
+  for (let i = 1; i < d; i++) assert.ok(values[i] <= values[i - 1], `${what}: descending`);
   for (let i = 0; i < d; i++) {
     for (let j = 0; j < d; j++) {
-      let s = 0;
-      for (let t = 0; t < d; t++) s += vectors[i * d + t] * values[t] * vectors[j * d + t];
-      assertClose(s, A[i * d + j], 1e-13, `A[${i},${j}]`);
+      let recon = 0;
+      let orth = 0;
+      for (let t = 0; t < d; t++) {
+        recon += vectors[i * d + t] * values[t] * vectors[j * d + t];
+        orth += vectors[t * d + i] * vectors[t * d + j];
+      }
+      assertClose(recon, A[i * d + j], 1e-13, `${what}: A[${i},${j}]`);
+      assertClose(orth, i === j ? 1 : 0, 1e-13, `${what}: VᵀV[${i},${j}]`);
     }
   }
+  return values;
+}
+
+test('symmetric eigen-decomposition: dense, rank-deficient, diagonal with repeats, zero, 1×1 and 2×2', () => {
+  const d = 9;
+  const A = new Float64Array(d * d);
+  for (let i = 0; i < d; i++) for (let j = 0; j <= i; j++) A[i * d + j] = A[j * d + i] = Math.sin(i * 7 + j * 3) + (i === j ? 2 : 0);
+  checkEigen(A, d, 'dense');
+  // B Bᵀ with B 9×3: rank 3, six zero eigenvalues.
+  const Bm = Array.from({ length: d * 3 }, (_, i) => Math.cos(i * 1.3));
+  const G = new Float64Array(d * d);
+  for (let i = 0; i < d; i++) for (let j = 0; j < d; j++) for (let t = 0; t < 3; t++) G[i * d + j] += Bm[i * 3 + t] * Bm[j * 3 + t];
+  const gv = checkEigen(G, d, 'rank 3');
+  for (let i = 3; i < d; i++) assert.ok(Math.abs(gv[i]) < 1e-13 * gv[0]);
+  const D = new Float64Array(16);
+  [3, 1, 3, -2].forEach((x, i) => (D[i * 4 + i] = x));
+  assert.deepEqual(Array.from(checkEigen(D, 4, 'diagonal')), [3, 3, 1, -2]);
+  assert.deepEqual(Array.from(checkEigen(new Float64Array(9), 3, 'zero')), [0, 0, 0]);
+  assert.deepEqual(Array.from(checkEigen(Float64Array.from([5]), 1, '1×1')), [5]);
+  const two = checkEigen(Float64Array.from([2, 1, 1, 2]), 2, '2×2');
+  assertClose(two[0], 3, 1e-15, '2×2 λ1');
+  assertClose(two[1], 1, 1e-15, '2×2 λ2');
 });

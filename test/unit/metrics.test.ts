@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { bootstrapCI, keepCount, mulberry32, oodMetrics, OOD_METRIC_NAMES, rocPrCurves } from '../../src/engine/metrics/ood-metrics';
-import { sortedFinite } from '../../src/engine/metrics/sort';
+import { sortedWithoutNaN } from '../../src/engine/metrics/sort';
 import { assertAllClose, assertClose, loadGolden } from '../helpers/golden';
 
 interface OodCase {
@@ -57,17 +57,18 @@ test('hand-worked conventions: auroc ties count ½, swapping ID/OOD flips auroc,
 
 test('edge cases never throw and say why metrics are NaN', () => {
   const e = oodMetrics(new Float64Array(0), f64([1]));
-  assert.ok(Number.isNaN(e.auroc) && e.reason === 'ID split has no finite scores');
+  assert.ok(Number.isNaN(e.auroc) && e.reason === 'ID split has no scores (empty or all NaN)');
   const nan = oodMetrics(f64([NaN, NaN]), f64([NaN]));
   assert.equal(nan.n_excluded_id, 2);
   assert.equal(nan.n_excluded_ood, 1);
-  assert.equal(nan.reason, 'ID and OOD splits have no finite scores');
+  assert.equal(nan.reason, 'ID and OOD splits have no scores (empty or all NaN)');
   const one = oodMetrics(f64([1]), f64([2]));
   assert.equal(one.auroc, 1);
   assert.equal(one.fpr95_threshold, 1);
   assert.equal(keepCount(20, 0.95), 19);
   assert.equal(keepCount(1, 0.95), 1);
   assert.equal(keepCount(101, 0.95), 96);
+  for (let n = 1; n <= 100000; n++) assert.equal(keepCount(n, 0.95), Math.ceil((95 * n) / 100), `keepCount(${n})`);
 });
 
 test('downsampled curves keep ≤ maxPoints, both ends and the exact fpr95 point', () => {
@@ -91,7 +92,7 @@ test('radix sort equals the built-in sort (NaN dropped, ±0, ±Infinity, subnorm
   const rand = mulberry32(3);
   const a = new Float64Array(100000).map(() => (rand() - 0.5) * Math.exp(60 * rand() - 30));
   a.set([NaN, -0, 0, Infinity, -Infinity, 5e-324, -5e-324, -NaN], 10);
-  const s = sortedFinite(a);
+  const s = sortedWithoutNaN(a);
   const ref = a.filter((x) => !Number.isNaN(x)).sort();
   assert.equal(s.length, a.length - 2);
   for (let i = 0; i < s.length; i++) assert.ok(Object.is(s[i], ref[i]), `index ${i}`);

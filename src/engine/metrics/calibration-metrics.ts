@@ -46,16 +46,14 @@ export function binEdges(B: number): Float64Array {
   return edges;
 }
 
-/** Bin of x for (lo, hi] bins: searchsorted(edges, x, 'left') − 1, clamped so 0 joins the first bin. */
+/** Bin of x for (lo, hi] bins, i.e. searchsorted(edges, x, 'left') − 1, clamped so 0 joins the first bin. */
 export function binIndex(edges: Float64Array, x: number): number {
-  let lo = 0;
-  let hi = edges.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (edges[mid] < x) lo = mid + 1;
-    else hi = mid;
-  }
-  return Math.min(edges.length - 2, Math.max(0, lo - 1));
+  const B = edges.length - 1;
+  // ceil(x·B) − 1 is right up to rounding next to an edge; the two loops settle it against the exact edges.
+  let b = Math.min(B - 1, Math.max(0, Math.ceil(x * B) - 1));
+  while (b > 0 && x <= edges[b]) b--;
+  while (b < B - 1 && x > edges[b + 1]) b++;
+  return b;
 }
 
 export function calibrationMetrics(logits: Float32Array, labels: Int32Array, n: number, k: number, opts: CalibrationOptions = {}): CalibrationMetrics {

@@ -1,9 +1,9 @@
 // Exact OOD detection metrics (every score: higher = more OOD; OOD is the positive class unless stated).
-// Both splits are sorted once; every metric comes from merge walks over the two sorted arrays, so ties are
-// handled exactly (all samples sharing a score move together, as in sklearn's roc_curve) and no per-sample
-// objects are made.
+// Both splits are sorted once (NaN scores excluded and counted; ±Infinity are ordinary values); every metric
+// comes from one merge walk over the two sorted arrays, so ties are handled exactly (all samples sharing a score
+// move together, as in sklearn's roc_curve) and no per-sample objects are made.
 import type { CurveSet } from '../report/types';
-import { sortedFinite } from './sort';
+import { sortedWithoutNaN } from './sort';
 
 export interface OodMetrics {
   n_id: number;
@@ -31,15 +31,15 @@ export interface OodMetrics {
 export type OodMetricName = 'auroc' | 'aupr_out' | 'aupr_in' | 'fpr95' | 'fpr95_threshold' | 'fpr95_ood_positive' | 'detection_error';
 export const OOD_METRIC_NAMES: readonly OodMetricName[] = ['auroc', 'aupr_out', 'aupr_in', 'fpr95', 'fpr95_threshold', 'fpr95_ood_positive', 'detection_error'];
 
-/** k = ceil(q·n) computed so that q·n landing a rounding error above an integer does not add one (e.g. 0.95·n). */
+/** k = ceil(q·n), in [1, n], ignoring the few ulps by which q·n can land above an integer (e.g. 0.95·n). */
 export function keepCount(n: number, q: number): number {
   const qn = q * n;
-  const k = Math.ceil(qn - 1e-9 * Math.max(1, qn));
+  const k = Math.ceil(qn - 4 * Number.EPSILON * qn);
   return Math.min(n, Math.max(1, k));
 }
 
 export function oodMetrics(id: Float64Array, ood: Float64Array): OodMetrics {
-  return metricsFromSorted(sortedFinite(id), sortedFinite(ood), id.length, ood.length);
+  return metricsFromSorted(sortedWithoutNaN(id), sortedWithoutNaN(ood), id.length, ood.length);
 }
 
 function emptyMetrics(nId: number, nOod: number, exId: number, exOod: number, reason: string): OodMetrics {
@@ -57,7 +57,7 @@ function metricsFromSorted(a: Float64Array, b: Float64Array, totalId: number, to
   const exOod = totalOod - nOod;
   if (nId === 0 || nOod === 0) {
     const which = nId === 0 && nOod === 0 ? 'ID and OOD splits have' : nId === 0 ? 'ID split has' : 'OOD split has';
-    return emptyMetrics(nId, nOod, exId, exOod, `${which} no finite scores`);
+    return emptyMetrics(nId, nOod, exId, exOod, `${which} no scores (empty or all NaN)`);
   }
 
   // One ascending walk over the distinct scores v. ID-positive metrics (AUPR-In on −score) use the counts ≤ v;
@@ -126,8 +126,8 @@ export type Curves = Omit<CurveSet, 'model' | 'split' | 'score'>;
  * that flags at least one OOD sample. Points are computed on the fly (O(maxPoints) memory beyond the sorts).
  */
 export function rocPrCurves(id: Float64Array, ood: Float64Array, maxPoints = 1000): Curves {
-  const a = sortedFinite(id);
-  const b = sortedFinite(ood);
+  const a = sortedWithoutNaN(id);
+  const b = sortedWithoutNaN(ood);
   const nId = a.length;
   const nOod = b.length;
   if (nId === 0 || nOod === 0) {
@@ -215,7 +215,7 @@ export interface BootstrapOptions {
 }
 
 /**
- * Percentile bootstrap: ID and OOD (finite scores) are resampled with replacement separately, so each
+ * Percentile bootstrap: ID and OOD (non-NaN scores) are resampled with replacement separately, so each
  * resample keeps the split sizes (O(n) per resample, no re-sort); the interval is the (α/2, 1−α/2) quantiles with numpy's default linear
  * interpolation. Deterministic for a given seed (mulberry32).
  */
@@ -228,8 +228,8 @@ export function bootstrapCI(
   const resamples = opts.resamples ?? 200;
   const alpha = opts.alpha ?? 0.05;
   const rand = mulberry32(opts.seed ?? 0);
-  const a = sortedFinite(id);
-  const b = sortedFinite(ood);
+  const a = sortedWithoutNaN(id);
+  const b = sortedWithoutNaN(ood);
   const values: Record<string, Float64Array> = {};
   for (const name of metrics) values[name] = new Float64Array(resamples);
   const ra = new Float64Array(a.length);
@@ -243,7 +243,7 @@ export function bootstrapCI(
   }
   const out: Record<string, { lo: number; hi: number }> = {};
   for (const name of metrics) {
-    const v = sortedFinite(values[name]);
+    const v = sortedWithoutNaN(values[name]);
     out[name] = { lo: quantile(v, alpha / 2), hi: quantile(v, 1 - alpha / 2) };
   }
   return out;

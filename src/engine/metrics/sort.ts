@@ -1,16 +1,16 @@
-// Ascending sort of float64 scores without NaN, by LSD radix on the IEEE-754 bits: about 4x faster than
-// Float64Array.prototype.sort for millions of values, which is what keeps exact AUROC on 10M scores under a second.
+// Ascending sort of float64 scores without NaN, by LSD radix on the IEEE-754 bits: about 2x faster than
+// Float64Array.prototype.sort at 5M values (0.3 s vs 0.6 s per split measured), the bulk of exact AUROC's cost.
 
 // 11-bit digits (6 passes over 64 bits): 2K-bucket scatters stay cache-friendly, unlike 16-bit ones.
 const DIGIT_BITS = 11;
 const RADIX = 1 << DIGIT_BITS;
 const MASK = RADIX - 1;
 const PASSES = 6;
-/** Below this size the built-in sort is faster than clearing four 64K histograms. */
+/** Below this size the built-in sort is as fast and needs no scratch buffer. */
 const RADIX_MIN = 1 << 15;
 
 /** Copies the non-NaN values of `values` and sorts them ascending (−0 before +0); the input is untouched. */
-export function sortedFinite(values: Float64Array): Float64Array {
+export function sortedWithoutNaN(values: Float64Array): Float64Array {
   let kept = 0;
   for (let i = 0; i < values.length; i++) if (values[i] === values[i]) kept++;
   const out = new Float64Array(kept);
@@ -24,20 +24,20 @@ export function sortedFinite(values: Float64Array): Float64Array {
 function radixSortInPlace(a: Float64Array): void {
   const n = a.length;
   const words = new Uint32Array(a.buffer, a.byteOffset, n * 2); // little endian: [lo, hi] per value
-  // Map to unsigned keys with the same order: negatives flip every bit, non-negatives flip the sign bit.
-  for (let i = 0; i < n; i++) {
-    const hi = words[2 * i + 1];
-    if (hi & 0x80000000) {
-      words[2 * i] = ~words[2 * i];
-      words[2 * i + 1] = ~hi;
-    } else {
-      words[2 * i + 1] = hi | 0x80000000;
-    }
-  }
+  // Map to unsigned keys with the same order (negatives flip every bit, non-negatives flip the sign bit) and
+  // count every digit in the same pass.
   const hist = new Uint32Array(PASSES * RADIX);
   for (let i = 0; i < n; i++) {
-    const lo = words[2 * i];
-    const hi = words[2 * i + 1];
+    let lo = words[2 * i];
+    let hi = words[2 * i + 1];
+    if (hi & 0x80000000) {
+      lo = ~lo >>> 0;
+      hi = ~hi >>> 0;
+    } else {
+      hi = (hi | 0x80000000) >>> 0;
+    }
+    words[2 * i] = lo;
+    words[2 * i + 1] = hi;
     hist[lo & MASK]++;
     hist[RADIX + ((lo >>> 11) & MASK)]++;
     hist[2 * RADIX + ((lo >>> 22) | ((hi & 1) << 10))]++;

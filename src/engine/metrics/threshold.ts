@@ -1,17 +1,18 @@
 // Deployment thresholds fitted on one split alone (no OOD data needed). A sample is flagged OOD when score > t.
 import { keepCount } from './ood-metrics';
-import { sortedFinite } from './sort';
+import { sortedWithoutNaN } from './sort';
 
 /**
- * The threshold keeping a fraction `keep` of the split: t = k-th smallest finite score, k = ceil(keep·n)
- * (the same rule as fpr95's threshold, so deploymentThreshold(id, 0.95) === fpr95_threshold). NaN when no finite score.
+ * The threshold keeping a fraction `keep` of the split: t = k-th smallest non-NaN score, k = ceil(keep·n)
+ * (the same rule as fpr95's threshold, so deploymentThreshold(id, 0.95) === fpr95_threshold). NaN when every
+ * score is NaN.
  */
 export function deploymentThreshold(scores: Float64Array, keep = 0.95): number {
-  const s = sortedFinite(scores);
+  const s = sortedWithoutNaN(scores);
   return s.length ? s[keepCount(s.length, keep) - 1] : NaN;
 }
 
-/** Fraction of the finite scores above t (NaN scores are left out; NaN when there are none or t is NaN). */
+/** Fraction of the scores above t, NaN scores left out (NaN when none is left or t is NaN). */
 export function flaggedFraction(scores: Float64Array, t: number): number {
   let n = 0;
   let above = 0;
@@ -41,7 +42,7 @@ export interface ScaledEntropyThreshold {
  * max − min = 0 and scaled is 0.
  */
 export function scaledEntropyThreshold(entropy: Float64Array, q = 0.95): ScaledEntropyThreshold {
-  const s = sortedFinite(entropy);
+  const s = sortedWithoutNaN(entropy);
   if (!s.length) return { scaled: NaN, raw: NaN, min: NaN, max: NaN };
   const min = s[0];
   const max = s[s.length - 1];

@@ -42,6 +42,7 @@ export function computeEnsembleScores(members: readonly Float32Array[], n: numbe
   const meanLogProbs = new Float32Array(n * k);
 
   const logp = new Float64Array(M * k); // member log-softmax rows
+  const probs = new Float64Array(M * k); // member softmax rows
   const argm = new Int32Array(M);
   const pbar = new Float64Array(k);
   const lpbar = new Float64Array(k);
@@ -52,7 +53,7 @@ export function computeEnsembleScores(members: readonly Float32Array[], n: numbe
     const off = r * k;
     let finite = k > 0;
     for (let m = 0; m < M && finite; m++) {
-      argm[m] = logSoftmaxRow(members[m], off, k, logp, m * k);
+      argm[m] = logSoftmaxRow(members[m], off, k, logp, probs, m * k);
       if (argm[m] < 0) finite = false;
     }
     if (!finite) {
@@ -63,20 +64,23 @@ export function computeEnsembleScores(members: readonly Float32Array[], n: numbe
       continue;
     }
 
-    // ln p̄_j = logsumexp_m(ln p_mj) − ln M; mean member entropy on the way.
     let memberEntropy = 0;
-    for (let m = 0; m < M; m++) {
-      let h = 0;
-      for (let j = 0; j < k; j++) { const l = logp[m * k + j]; h -= Math.exp(l) * l; }
-      memberEntropy += h / M;
-    }
+    for (let t = 0; t < M * k; t++) memberEntropy -= (probs[t] * logp[t]) / M;
+    // ln p̄_j = ln(mean_m p_mj), or a log-sum-exp over members where that mean is too small to take the log of.
     let arg = 0;
     for (let j = 0; j < k; j++) {
-      let mx = -Infinity;
-      for (let m = 0; m < M; m++) if (logp[m * k + j] > mx) mx = logp[m * k + j];
       let s = 0;
-      for (let m = 0; m < M; m++) s += Math.exp(logp[m * k + j] - mx);
-      const l = mx + Math.log(s / M);
+      for (let m = 0; m < M; m++) s += probs[m * k + j];
+      let l: number;
+      if (s > 1e-280) {
+        l = Math.log(s / M);
+      } else {
+        let mx = -Infinity;
+        for (let m = 0; m < M; m++) if (logp[m * k + j] > mx) mx = logp[m * k + j];
+        let e = 0;
+        for (let m = 0; m < M; m++) e += Math.exp(logp[m * k + j] - mx);
+        l = mx + Math.log(e / M);
+      }
       lpbar[j] = l;
       pbar[j] = Math.exp(l);
       meanLogProbs[off + j] = l;
@@ -90,8 +94,8 @@ export function computeEnsembleScores(members: readonly Float32Array[], n: numbe
     let differ = 0;
     for (let a = 0; a < M; a++) {
       for (let b = a + 1; b < M; b++) {
-        const ab = kl(logp, a * k, b * k, k);
-        const ba = kl(logp, b * k, a * k, k);
+        const ab = kl(probs, logp, a * k, b * k, k);
+        const ba = kl(probs, logp, b * k, a * k, k);
         klSum += 0.5 * (ab + ba);
         if (ab > klMax) klMax = ab;
         if (ba > klMax) klMax = ba;
@@ -112,8 +116,8 @@ export function computeEnsembleScores(members: readonly Float32Array[], n: numbe
   return { scores, prediction, confidence, meanLogProbs };
 }
 
-/** Writes log-softmax of z[off..off+k) to dst[dOff..]; returns the first argmax, or −1 for a non-finite row. */
-function logSoftmaxRow(z: Float32Array, off: number, k: number, dst: Float64Array, dOff: number): number {
+/** Writes log-softmax and softmax of z[off..off+k) at dOff; returns the first argmax, or −1 for a non-finite row. */
+function logSoftmaxRow(z: Float32Array, off: number, k: number, logp: Float64Array, probs: Float64Array, dOff: number): number {
   let mx = -Infinity;
   let arg = -1;
   for (let j = 0; j < k; j++) {
@@ -122,19 +126,23 @@ function logSoftmaxRow(z: Float32Array, off: number, k: number, dst: Float64Arra
     if (v > mx) { mx = v; arg = j; }
   }
   let s = 0;
-  for (let j = 0; j < k; j++) s += Math.exp(z[off + j] - mx);
+  for (let j = 0; j < k; j++) {
+    const e = Math.exp(z[off + j] - mx);
+    probs[dOff + j] = e;
+    s += e;
+  }
   const lse = mx + Math.log(s);
-  for (let j = 0; j < k; j++) dst[dOff + j] = z[off + j] - lse;
+  for (let j = 0; j < k; j++) {
+    logp[dOff + j] = z[off + j] - lse;
+    probs[dOff + j] /= s;
+  }
   return arg;
 }
 
 /** KL(p_a ‖ p_b) = Σ p_a (ln p_a − ln p_b) from log-probabilities; underflowed p_a terms contribute 0. */
-function kl(logp: Float64Array, a: number, b: number, k: number): number {
+function kl(probs: Float64Array, logp: Float64Array, a: number, b: number, k: number): number {
   let s = 0;
-  for (let j = 0; j < k; j++) {
-    const la = logp[a + j];
-    s += Math.exp(la) * (la - logp[b + j]);
-  }
+  for (let j = 0; j < k; j++) s += probs[a + j] * (logp[a + j] - logp[b + j]);
   return s > 0 ? s : 0;
 }
 

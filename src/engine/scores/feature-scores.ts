@@ -13,7 +13,7 @@ function finiteRow(x: Float32Array, off: number, d: number): boolean {
  * score = min over fitted classes c of (x − μ_c)ᵀ Σ⁺ (x − μ_c). Σ = (1/N) Σ_i (x_i − μ_{y_i})(x_i − μ_{y_i})ᵀ
  * (maximum likelihood, as sklearn's EmpiricalCovariance), accumulated as sums of (x − r)(x − r)ᵀ around a
  * reference r = the first fitted sample, which avoids the cancellation of raw second moments. Σ⁺ is the
- * pseudo-inverse from a Jacobi eigen-decomposition, dropping eigenvalues ≤ d·eps·λmax, so collinear or
+ * pseudo-inverse from a symmetric eigen-decomposition, dropping eigenvalues ≤ d·eps·λmax, so collinear or
  * constant features are fine. Samples with label −1 or ≥ numClasses are not fitted; if none is labelled,
  * every fitted sample counts as one class (the distance to the global mean).
  */
@@ -70,7 +70,12 @@ export class MahalanobisDetector {
     const { d, numClasses } = this;
     const labelled = this.counts.subarray(0, numClasses).reduce((a, b) => a + b, 0);
     const all = this.counts[numClasses];
-    if (all === 0) throw new Error('Mahalanobis: no finite samples were fitted');
+    if (all === 0) {
+      // Nothing to fit: every score will be NaN rather than failing the run.
+      this.proj = new Float64Array(0);
+      this.projMeans = new Float64Array(0);
+      return;
+    }
     // Classes used for the means; when nothing is labelled, one pooled class over every sample.
     const classes = labelled > 0 ? [...Array(numClasses).keys()].filter((c) => this.counts[c] > 0) : [numClasses];
     const N = labelled > 0 ? labelled : all;
@@ -125,7 +130,8 @@ export class MahalanobisDetector {
     const proj = this.proj;
     const means = this.projMeans;
     const ref = this.ref;
-    if (!proj || !means || !ref) throw new Error('MahalanobisDetector.score before finish()');
+    if (!proj || !means) throw new Error('MahalanobisDetector.score before finish()');
+    if (!ref || !this.usedClasses) return new Float64Array(n).fill(NaN);
     const out = new Float64Array(n);
     const dx = new Float64Array(d);
     const z = new Float64Array(r);
@@ -318,7 +324,11 @@ export class VimDetector {
   finish(): void {
     const { d, dim } = this;
     const N = this.fitCount;
-    if (N === 0) throw new Error('ViM: no finite samples were fitted');
+    if (N === 0) {
+      // Nothing to fit: α stays NaN, so every score is NaN rather than failing the run.
+      this.residualBasis = new Float64Array(0);
+      return;
+    }
     const cov = new Float64Array(d * d);
     for (let p = 0; p < d; p++) {
       for (let q = p; q < d; q++) cov[p * d + q] = cov[q * d + p] = this.cov[p * d + q] / N;

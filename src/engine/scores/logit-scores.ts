@@ -113,7 +113,7 @@ function genScore(e: Float64Array, k: number, arg: number, rest: number, S: numb
 /** p^γ (1 − p)^γ for class j. */
 function genTerm(e: Float64Array, j: number, arg: number, rest: number, S: number, gamma: number): number {
   const q = j === arg ? rest / S : (1 + (rest - e[j])) / S;
-  return Math.pow(e[j] / S, gamma) * Math.pow(q, gamma);
+  return Math.pow((e[j] / S) * q, gamma); // p·q ≥ min(p, q)/2 as one of them is ≥ ½: no extra underflow
 }
 
 /**
@@ -131,7 +131,7 @@ export function genOfProbs(p: Float64Array, k: number, gamma: number, M: number,
   let tieTerm = 0;
   for (let j = 0; j < k; j++) {
     if (p[j] < thr) continue;
-    const t = Math.pow(p[j], gamma) * Math.pow(j === arg ? restArg : 1 - p[j], gamma);
+    const t = Math.pow(p[j] * (j === arg ? restArg : 1 - p[j]), gamma);
     if (p[j] > thr) { sum += t; above++; }
     else tieTerm = t;
   }
