@@ -23,6 +23,7 @@ Options for score and calibrate:
   --keep F                fraction of ID kept by the deployment threshold (default 0.95)
   --bootstrap N           bootstrap confidence intervals with N resamples (default off)
   --ece-bins N            reliability bins (default 15)
+  --ensemble LIST|none    which models form the ensemble (default: all, when 2+ share classes)
   --quiet                 no progress bar
 
 Conventions: every score is higher = more OOD; AUROC and AUPR-Out take OOD as positive; fpr95 is the fraction
@@ -48,6 +49,7 @@ export interface CliArgs {
   keepFraction?: number;
   bootstrap?: number;
   eceBins?: number;
+  ensemble?: boolean | string[];
   preprocess: PreprocessHints;
   quiet: boolean;
 }
@@ -96,6 +98,7 @@ export function parseCli(argv: string[]): CliArgs {
         keep: { type: 'string' },
         bootstrap: { type: 'string' },
         'ece-bins': { type: 'string' },
+        ensemble: { type: 'string' },
         quiet: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
         version: { type: 'boolean', default: false },
@@ -148,6 +151,7 @@ export function parseCli(argv: string[]): CliArgs {
     keepFraction: num('keep', v.keep, false),
     bootstrap: num('bootstrap', v.bootstrap, true),
     eceBins: num('ece-bins', v['ece-bins'], true),
+    ensemble: v.ensemble === undefined ? undefined : v.ensemble === 'none' ? false : list(v.ensemble),
     preprocess,
     quiet: v.quiet ?? false,
   };

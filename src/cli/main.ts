@@ -18,13 +18,15 @@ const packageRoot = path.resolve(__dirname, '..');
 
 function progressBar(quiet: boolean) {
   if (quiet || !process.stderr.isTTY) {
-    // Not a terminal (CI logs): one line per phase change instead of a redrawn bar.
-    let last = '';
+    // Not a terminal (CI logs): a line at every 10% of the scoring instead of a redrawn bar.
+    let nextTenth = 1;
     return {
       update(p: Progress) {
-        if (quiet || p.phase === last) return;
-        last = p.phase;
-        process.stderr.write(`ood-lens: ${p.phase}${p.total ? ` (${p.total} images)` : ''}\n`);
+        if (quiet || p.phase !== 'scoring' || p.total === 0) return;
+        while (p.done >= (nextTenth * p.total) / 10 && nextTenth <= 10) {
+          process.stderr.write(`ood-lens: scored ${p.done}/${p.total} images (${p.imagesPerSecond.toFixed(0)} img/s)\n`);
+          nextTenth++;
+        }
       },
       stop() {},
     };
@@ -79,6 +81,7 @@ async function optionsFrom(args: CliArgs): Promise<{ options: RunOptions; gates?
     keepFraction: args.keepFraction ?? options.keepFraction,
     bootstrap: args.bootstrap ?? options.bootstrap,
     eceBins: args.eceBins ?? options.eceBins,
+    ensemble: args.ensemble ?? options.ensemble,
     preprocess: { ...(options.preprocess ?? {}), ...args.preprocess },
   };
   if (!merged.id) throw new UserError('No ID folder: give --id DIR (or "id" in --config)');
