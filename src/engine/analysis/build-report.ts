@@ -9,7 +9,7 @@ import { mapLabels, resolveClasses } from '../run/classes';
 import { computeLogitScores, predictions, LOGIT_SCORES, type LogitScore } from '../scores/logit-scores';
 import { computeEnsembleScores, klRuleFlags } from '../scores/ensemble-scores';
 import { bootstrapCI, oodMetrics, rocPrCurves, OOD_METRIC_NAMES } from '../metrics/ood-metrics';
-import { deploymentThreshold, flaggedFraction } from '../metrics/threshold';
+import { deploymentThreshold, flaggedFraction, scaledEntropyThreshold } from '../metrics/threshold';
 import { calibrationReport, type CalibratorRow } from './calibration-report';
 import { histogram } from './histograms';
 import { pcaProjection } from './projection';
@@ -56,6 +56,7 @@ export function buildReport(data: RunData, opts: RunOptions, ctx: { started: num
     const k = idOut?.perModel.get(m.plan.name)?.numClasses || m.plan.numClasses || 0;
     const { classes, warning } = idOut ? resolveClasses(m.plan, idOut.plan, k) : { classes: m.plan.classes ?? [], warning: undefined };
     if (warning) warn(warning);
+    if (k === 1) warn(`${m.plan.name} has a single output class: softmax scores are constant and calibration is not computed; use max_logit or energy`);
     const s: Scored = { name: m.plan.name, classes, k, perSplit: new Map() };
     for (const split of data.splits) {
       const out = split.perModel.get(m.plan.name);
@@ -126,7 +127,12 @@ export function buildReport(data: RunData, opts: RunOptions, ctx: { started: num
         flagged[split] = flaggedFraction(v.scores[score], t);
         bySplit.set(split, v.scores[score]);
       }
-      thresholds.push({ model: s.name, score, fittedOn: fitOn!.plan.name, keepFraction: keep, threshold: t, flagged });
+      const row: ThresholdRow = { model: s.name, score, fittedOn: fitOn!.plan.name, keepFraction: keep, threshold: t, flagged };
+      if (score === 'entropy') {
+        const e = scaledEntropyThreshold(fitted.scores[score], keep);
+        row.minMaxScaled = { threshold: e.scaled, min: e.min, max: e.max };
+      }
+      thresholds.push(row);
       histograms.push(histogram(s.name, score, bySplit, opts.histogramBins ?? DEFAULTS.histogramBins, Number.isFinite(t) ? t : null));
     }
   }

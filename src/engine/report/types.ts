@@ -115,6 +115,11 @@ export interface ThresholdRow {
   threshold: number;
   /** Per split: fraction of its samples flagged OOD (score > threshold). */
   flagged: Record<string, number>;
+  /**
+   * For `entropy`: the same threshold on entropy min-max scaled to [0, 1] over the fitting split (the seed blog
+   * post's form); the flagged fractions are the same because the scaling is monotone.
+   */
+  minMaxScaled?: { threshold: number; min: number; max: number };
 }
 
 export interface ProjectionSet {
