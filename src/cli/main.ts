@@ -23,10 +23,9 @@ function progressBar(quiet: boolean) {
     return {
       update(p: Progress) {
         if (quiet || p.phase !== 'scoring' || p.total === 0) return;
-        while (p.done >= (nextTenth * p.total) / 10 && nextTenth <= 10) {
-          process.stderr.write(`ood-lens: scored ${p.done}/${p.total} images (${p.imagesPerSecond.toFixed(0)} img/s)\n`);
-          nextTenth++;
-        }
+        if (nextTenth > 10 || p.done < (nextTenth * p.total) / 10) return;
+        process.stderr.write(`ood-lens: scored ${p.done}/${p.total} images (${p.imagesPerSecond.toFixed(0)} img/s)\n`);
+        nextTenth = Math.floor((10 * p.done) / p.total) + 1;
       },
       stop() {},
     };

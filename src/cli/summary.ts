@@ -1,6 +1,9 @@
 import type { Report } from '../engine/report/types';
 import type { GateResult } from '../engine/gates';
 
+/** Folder and class names reach a terminal: control characters (escape sequences) are shown as \uXXXX. */
+const safe = (s: string) => s.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+
 const f3 = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v.toFixed(3) : '—');
 
 function table(header: string[], rows: string[][]): string {
@@ -41,5 +44,5 @@ export function summary(report: Report, gates: GateResult[] = []): string {
   }
   for (const w of report.warnings) out.push(`warning: ${w}`);
   for (const g of gates) out.push(`${g.passed ? 'gate ok    ' : 'gate FAILED'} ${g.message}`);
-  return out.join('\n');
+  return out.join('\n').split('\n').map(safe).join('\n');
 }

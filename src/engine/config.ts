@@ -65,16 +65,18 @@ function resolvePath(p: string, base: string): string {
 export function parseConfig(text: string, configPath: string): ParsedConfig {
   const errors: ParseError[] = [];
   const root = parseTree(text, errors, { allowTrailingComma: true, disallowComments: false });
-  const issues: ConfigIssue[] = errors.map((e) => ({ path: '', message: `Invalid JSON: ${printParseErrorCode(e.error)}`, offset: e.offset, length: e.length }));
+  const issues: ConfigIssue[] = errors.map((e) => ({ path: '', message: syntaxMessage(text, e), offset: e.offset, length: e.length }));
   if (!root || issues.length) return { issues: issues.length ? issues : [{ path: '', message: 'Empty file' }] };
   if (root.type !== 'object') return { issues: [{ path: '', message: 'oodlens.json must contain a JSON object', offset: root.offset, length: root.length }] };
   const base = path.dirname(path.resolve(configPath));
   const raw: Record<string, unknown> = {};
+  const present = new Set<string>();
   for (const prop of root.children ?? []) {
     const keyNode = prop.children?.[0];
     const valueNode = prop.children?.[1];
     if (!keyNode || !valueNode) continue;
     const key = String(keyNode.value);
+    present.add(key);
     const spec = FIELDS[key];
     if (!spec) {
       issues.push({ path: `/${key}`, message: `Unknown setting "${key}" (known: ${Object.keys(FIELDS).filter((k) => k !== '$schema').join(', ')})`, offset: keyNode.offset, length: keyNode.length });
@@ -92,8 +94,9 @@ export function parseConfig(text: string, configPath: string): ParsedConfig {
     }
     raw[key] = spec.path ? (Array.isArray(value) ? value.map((v) => resolvePath(String(v), base)) : resolvePath(String(value), base)) : value;
   }
-  if (raw.id === undefined) issues.push({ path: '/id', message: 'Missing "id": the in-distribution folder', offset: root.offset, length: 1 });
-  if (raw.models === undefined) issues.push({ path: '/models', message: 'Missing "models": a list of .onnx files', offset: root.offset, length: 1 });
+  // A present but invalid value already has its issue; "missing" would point away from it.
+  if (!present.has('id')) issues.push({ path: '/id', message: 'Missing "id": the in-distribution folder', offset: root.offset, length: 1 });
+  if (!present.has('models')) issues.push({ path: '/models', message: 'Missing "models": a list of .onnx files', offset: root.offset, length: 1 });
   let output: ParsedConfig['output'];
   if (raw.output) {
     output = {};
@@ -123,6 +126,13 @@ export function parseConfig(text: string, configPath: string): ParsedConfig {
     ensemble: raw.ensemble as RunOptions['ensemble'],
   };
   return { options, gates: raw.gates as Gates | undefined, output, issues };
+}
+
+/** "Invalid JSON at line 3, column 22: property name expected": the CLI prints messages without an editor to point. */
+function syntaxMessage(text: string, e: ParseError): string {
+  const before = text.slice(0, e.offset).split('\n');
+  const what = printParseErrorCode(e.error).replace(/([a-z])([A-Z])/g, '$1 $2').toLowerCase();
+  return `Invalid JSON at line ${before.length}, column ${before[before.length - 1].length + 1}: ${what}`;
 }
 
 function nodeValue(node: Node): unknown {

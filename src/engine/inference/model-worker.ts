@@ -45,11 +45,19 @@ export class ModelWorker {
     });
   }
 
-  /** Ends the thread without waiting for a run in progress: cancellation must not wait for a slow batch. */
+  /**
+   * Ends the thread without making the caller wait for a run in progress (cancellation must not wait for a slow
+   * batch). The thread itself ends once its load and runs have answered: terminating it while onnxruntime is
+   * inside session.run aborts the whole process.
+   */
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    void this.worker.terminate();
+    this.terminateWhenIdle();
+  }
+
+  private terminateWhenIdle(): void {
+    if (this.closed && this.pending.size === 0 && !this.loaded) void this.worker.terminate();
   }
 
   private onMessage(msg: WorkerReply): void {
@@ -66,6 +74,7 @@ export class ModelWorker {
       this.pending.get(msg.id)?.reject(new Error(msg.message));
       this.pending.delete(msg.id);
     }
+    this.terminateWhenIdle();
   }
 
   private failAll(e: Error): void {

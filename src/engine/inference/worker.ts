@@ -5,6 +5,9 @@ import type { WorkerReply, WorkerRequest } from './messages';
 
 type Ort = typeof import('onnxruntime-node');
 const ort: Ort = require('onnxruntime-node');
+// Failures reach the user as one message each (error replies, fallback warnings in the report); onnxruntime's own
+// log lines on stderr would repeat them in native form and break the CLI's one-line errors.
+ort.env.logLevel = 'fatal';
 let session: InferenceSession | undefined;
 let outputNames: string[] = [];
 

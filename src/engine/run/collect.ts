@@ -7,6 +7,7 @@ import type { ModelPlan } from '../model/inspect';
 import type { Progress } from '../options';
 import type { SplitPlan } from './plan';
 import { planSize } from './plan';
+import { UserError } from '../util/errors';
 
 /** One model's outputs on one split, for the samples that were scored (in sample order). */
 export interface ModelSplitOutputs {
@@ -153,7 +154,7 @@ export async function collectSplit(plan: SplitPlan, ctx: CollectContext): Promis
           const k = logitsOut.dims[1] ?? logitsOut.data.length / n;
           const logits = logitsOut.data;
           if (logitsOut.dims[0] !== n || logits.length !== n * k) {
-            throw new Error(`model ${m.plan.name} returned output "${m.plan.logitsOutput}" of shape [${logitsOut.dims.join(',')}] for a batch of ${n}`);
+            throw new UserError(`model ${m.plan.name} returned output "${m.plan.logitsOutput}" of shape [${logitsOut.dims.join(',')}] for a batch of ${n}`);
           }
           if (m.outputKind === undefined) {
             m.outputKind = looksLikeProbabilities(logits, n, k) ? 'probabilities' : 'logits';
@@ -176,11 +177,14 @@ export async function collectSplit(plan: SplitPlan, ctx: CollectContext): Promis
         }));
       });
     });
-    inFlight.push(Promise.all(jobs).then(() => {
+    const batch = Promise.all(jobs).then(() => {
       completed = offset + n;
       ctx.progress.done += n;
       report();
-    }));
+    });
+    // Awaiting it still throws; the handler only keeps batches nobody awaits (after an error or a cancel) quiet.
+    batch.catch(() => undefined);
+    inFlight.push(batch);
   };
 
   const fill = () => {
@@ -197,7 +201,12 @@ export async function collectSplit(plan: SplitPlan, ctx: CollectContext): Promis
       break;
     }
     fill();
-    const result = await decodeAhead.get(i)!;
+    // A huge image takes seconds to decode: a cancel must not wait for it.
+    const result = await raceAbort(decodeAhead.get(i)!, ctx.signal);
+    if (result === undefined) {
+      cancelled = true;
+      break;
+    }
     decodeAhead.delete(i);
     const label = plan.noise ? `${plan.source}/${String(i).padStart(5, '0')}` : plan.files[i];
     if (result instanceof DecodeError) {
@@ -227,7 +236,6 @@ export async function collectSplit(plan: SplitPlan, ctx: CollectContext): Promis
     }
   }
   if (ctx.signal?.aborted) cancelled = true;
-  for (const p of inFlight) p.catch(() => undefined);
   const kept = cancelled ? completed : scored;
   const perModel = new Map<string, ModelSplitOutputs>();
   for (const [name, s] of store) {
@@ -244,12 +252,12 @@ export async function collectSplit(plan: SplitPlan, ctx: CollectContext): Promis
   };
 }
 
-/** Resolves when `p` settles or the signal aborts, whichever is first; errors of `p` propagate. */
-function raceAbort(p: Promise<void>, signal?: AbortSignal): Promise<void> {
+/** Resolves when `p` settles (with its value) or the signal aborts (undefined), whichever is first; errors of `p` propagate. */
+function raceAbort<T>(p: Promise<T>, signal?: AbortSignal): Promise<T | undefined> {
   if (!signal) return p;
-  if (signal.aborted) return Promise.resolve();
+  if (signal.aborted) return Promise.resolve(undefined);
   return new Promise((resolve, reject) => {
-    const onAbort = () => resolve();
+    const onAbort = () => resolve(undefined);
     signal.addEventListener('abort', onAbort, { once: true });
     p.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
   });
