@@ -10,16 +10,26 @@ import { allBadFolder, badFilesFolder, models } from '../hostile/generate';
 
 /** Makes reads of `file` fail as they do for a user without permission (the tests run as root, which chmod cannot stop). */
 async function withUnreadable<T>(file: string, fn: () => Promise<T>): Promise<T> {
+  const denied = () => Object.assign(new Error(`EACCES: permission denied, open '${file}'`), { code: 'EACCES' });
   const fsp = fs.promises as { readFile: typeof fs.promises.readFile };
+  // The module object itself (an `import * as` namespace is read-only).
+  const syncFs = require('node:fs') as { readFileSync: typeof fs.readFileSync };
   const original = fsp.readFile;
+  const originalSync = syncFs.readFileSync;
   fsp.readFile = ((p: fs.PathLike, ...rest: unknown[]) => {
-    if (String(p) === file) return Promise.reject(Object.assign(new Error(`EACCES: permission denied, open '${file}'`), { code: 'EACCES' }));
+    if (String(p) === file) return Promise.reject(denied());
     return (original as (...a: unknown[]) => Promise<unknown>).call(fs.promises, p, ...rest);
   }) as typeof fs.promises.readFile;
+  // Small files are read synchronously (see image/decode.ts).
+  syncFs.readFileSync = ((p: fs.PathOrFileDescriptor, ...rest: unknown[]) => {
+    if (String(p) === file) throw denied();
+    return (originalSync as (...a: unknown[]) => unknown).call(syncFs, p, ...rest);
+  }) as typeof fs.readFileSync;
   try {
     return await fn();
   } finally {
     fsp.readFile = original;
+    syncFs.readFileSync = originalSync;
   }
 }
 

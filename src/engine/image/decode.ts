@@ -1,4 +1,4 @@
-import { promises as fs } from 'node:fs';
+import { promises as fs, readFileSync, statSync } from 'node:fs';
 import type { Sharp, SharpOptions } from 'sharp';
 import { decodeSimplePng, type RawImage } from './png-fast';
 import type { PreprocessSpec } from './preprocess';
@@ -37,12 +37,19 @@ function readFailure(e: unknown): DecodeError {
   return new DecodeError(`cannot read file (${code ?? (e instanceof Error ? e.message : String(e))})`);
 }
 
+/**
+ * Files up to this size are read synchronously: for the small files most datasets hold, the thread-pool round
+ * trips of an async stat + open + read + close cost several times the read itself (measured 58 µs vs 13 µs for a
+ * 1 KB PNG), and blocking the thread for that long is harmless.
+ */
+const SYNC_READ_BYTES = 256 * 1024;
+
 async function readInput(file: string): Promise<Input> {
   try {
-    const st = await fs.stat(file);
+    const st = statSync(file);
     if (st.size === 0) throw new DecodeError('empty file (0 bytes)');
     if (st.size <= IN_MEMORY_BYTES) {
-      const bytes = await fs.readFile(file);
+      const bytes = st.size <= SYNC_READ_BYTES ? readFileSync(file) : await fs.readFile(file);
       if (bytes.length === 0) throw new DecodeError('empty file (0 bytes)');
       return { bytes, head: bytes.subarray(0, SNIFF_BYTES) };
     }
