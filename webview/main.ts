@@ -27,6 +27,8 @@ if (typeof acquireVsCodeApi === 'function') {
         view.setRunning(running);
         break;
       case 'running': {
+        // Not "ready" while a run is going: the next `show` brings the new report.
+        document.body.dataset.ready = 'false';
         const p = m.progress;
         running = p ? `${m.label}: ${p.phase} ${p.done}/${p.total} images · ${p.imagesPerSecond.toFixed(1)} images/s` : `${m.label}…`;
         view.setRunning(running);
@@ -35,6 +37,8 @@ if (typeof acquireVsCodeApi === 'function') {
       case 'idle':
         running = undefined;
         view.setRunning(undefined);
+        // A failed run leaves the previous report on screen, drawn.
+        if (view.hasReport) document.body.dataset.ready = 'true';
         break;
       case 'chartImageRequest':
         vscode.postMessage({ type: 'chartImageResponse', requestId: m.requestId, dataUrl: view.chartImage(m.chart) });

@@ -54,7 +54,21 @@ export function withAlpha(color: string, alpha: number): string {
   return color;
 }
 
-/** VS Code switches theme by changing the body's class and data-vscode-theme-kind. */
+/**
+ * VS Code switches theme by changing the body's class and data-vscode-theme-kind, and the --vscode-* variables
+ * on <html>: one redraw per frame, after all of them changed.
+ */
 export function onThemeChange(callback: () => void): void {
-  new MutationObserver(callback).observe(document.body, { attributes: true, attributeFilter: ['class', 'data-vscode-theme-kind'] });
+  let pending = false;
+  const schedule = () => {
+    if (pending) return;
+    pending = true;
+    requestAnimationFrame(() => {
+      pending = false;
+      callback();
+    });
+  };
+  const observer = new MutationObserver(schedule);
+  observer.observe(document.body, { attributes: true, attributeFilter: ['class', 'data-vscode-theme-kind'] });
+  observer.observe(document.documentElement, { attributes: true, attributeFilter: ['style'] });
 }

@@ -54,7 +54,9 @@ export class ReportView {
     this.destroyCharts();
     clear(this.root);
     append(this.root, this.header(), this.partialBanner(), this.gates(), this.controls(models, oodSplits),
-      h('section', { id: 'ood-section', 'aria-labelledby': 'ood-heading' }, h('h2', { id: 'ood-heading' }, 'OOD detection'), this.oodTable(),
+      h('section', { id: 'ood-section', 'aria-labelledby': 'ood-heading' }, h('h2', { id: 'ood-heading' }, 'OOD detection'),
+        // Every model × split × score is a row: the table scrolls on its own so the charts stay in reach.
+        h('div', { class: 'table-scroll', tabindex: 0, role: 'region', 'aria-labelledby': 'ood-heading' }, this.oodTable()),
         h('div', { id: 'ensemble' }), h('div', { id: 'ood-charts', class: 'charts' }), this.thresholdTable()),
       h('section', { id: 'calibration-section', 'aria-labelledby': 'cal-heading' }, h('h2', { id: 'cal-heading' }, 'Calibration'), this.calibrationTable(),
         h('p', { id: 'temperature-line' }), h('div', { id: 'calibration-charts', class: 'charts' })),
@@ -62,6 +64,10 @@ export class ReportView {
       this.gallery(), this.warnings());
     this.saveState();
     this.drawCharts();
+  }
+
+  get hasReport(): boolean {
+    return this.payload !== undefined;
   }
 
   /** Re-resolves the theme's colours and redraws every chart. */
@@ -285,7 +291,8 @@ export class ReportView {
     }
 
     const projSection = document.getElementById('projection-section')!;
-    const proj = r.projections.find((p) => p.model === model);
+    // The ensemble has no features of its own: it shows its first member's projection (the title names it).
+    const proj = r.projections.find((p) => p.model === model) ?? r.projections[0];
     clear(projSection);
     if (proj) {
       projSection.appendChild(h('h2', {}, 'Feature projection'));

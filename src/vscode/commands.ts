@@ -141,21 +141,13 @@ class Commands {
   }
 
   async openLastReport(): Promise<void> {
-    if (this.d.store.current || (await this.d.store.restore()) || (await this.restoreLatestFile())) {
+    if (await this.d.store.restore()) {
       this.showPanel();
       return;
     }
     const choice = await vscode.window.showInformationMessage('OOD Lens: no report yet.', 'Score Dataset…', 'Open Demo');
     if (choice === 'Score Dataset…') await vscode.commands.executeCommand(COMMANDS.scoreDataset);
     if (choice === 'Open Demo') await vscode.commands.executeCommand(COMMANDS.openDemo);
-  }
-
-  private async restoreLatestFile(): Promise<boolean> {
-    for (const folder of vscode.workspace.workspaceFolders ?? []) {
-      const file = vscode.Uri.joinPath(folder.uri, '.oodlens', 'reports', 'latest.json');
-      if ((await exists(file.fsPath)) && (await this.d.store.restore(file.fsPath))) return true;
-    }
-    return false;
   }
 
   private async runConfigFile(config: vscode.Uri, origin: string, reportDir: vscode.Uri | undefined): Promise<void> {

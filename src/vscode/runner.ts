@@ -127,7 +127,7 @@ export class Runner {
   }
 }
 
-export function describeProgress(p: Progress): string {
+function describeProgress(p: Progress): string {
   const where = [p.split, p.model && path.basename(p.model)].filter(Boolean).join(' · ');
   if (p.phase !== 'scoring') return `${p.phase}${where ? ` ${where}` : ''}…`;
   return `${where}: ${p.done}/${p.total} images · ${p.imagesPerSecond.toFixed(1)} images/s`;

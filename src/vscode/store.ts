@@ -1,4 +1,5 @@
 // The report the extension currently shows, shared by the panel, status bar, CodeLens, decorations and diagnostics.
+import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { GateResult } from '../engine/gates';
 import type { Report } from '../engine/report/types';
@@ -19,6 +20,8 @@ export interface Shown {
 
 const LAST_REPORT_KEY = 'oodLens.lastReport';
 
+type Meta = Omit<Shown, 'report' | 'gates'>;
+
 export class ReportStore implements vscode.Disposable {
   private shown?: Shown;
   private readonly changed = new vscode.EventEmitter<Shown>();
@@ -36,22 +39,55 @@ export class ReportStore implements vscode.Disposable {
     this.changed.fire(shown);
   }
 
-  /** The last report of this workspace, read from disk when nothing is loaded yet. */
+  /**
+   * The last report of this workspace, read from disk when nothing is loaded yet: the one remembered in
+   * workspaceState, else `.oodlens/reports/latest.json` of a workspace folder.
+   */
   async restore(file?: string): Promise<Shown | undefined> {
     if (this.shown && (file === undefined || file === this.shown.file)) return this.shown;
-    const last = this.state.get<Omit<Shown, 'report' | 'gates'>>(LAST_REPORT_KEY);
-    const target = file ?? last?.file;
-    if (!target) return undefined;
-    const report = await loadReport(vscode.Uri.file(target));
-    if (!report) return undefined;
-    const meta = last?.file === target ? last : undefined;
-    this.set({ report, file: target, origin: meta?.origin ?? 'saved report', baseDir: meta?.baseDir, configPath: meta?.configPath, gates: [] });
-    return this.shown;
+    const last = this.state.get<Meta>(LAST_REPORT_KEY);
+    const candidates: Meta[] = file !== undefined
+      ? [last?.file === file ? last : { file, origin: 'saved report' }]
+      : [...(last ? [last] : []), ...(vscode.workspace.workspaceFolders ?? []).map((f) => ({
+        file: vscode.Uri.joinPath(f.uri, '.oodlens', 'reports', 'latest.json').fsPath, origin: 'latest report', baseDir: f.uri.fsPath,
+      }))];
+    for (const meta of candidates) {
+      const report = await loadReport(vscode.Uri.file(meta.file));
+      if (!report) continue;
+      const config = meta.configPath !== undefined ? await configGates(report, meta.configPath, false)
+        : meta.baseDir !== undefined ? await configGates(report, path.join(meta.baseDir, 'oodlens.json'), true) : undefined;
+      this.set({ ...meta, origin: config && meta.configPath === undefined ? 'oodlens.json' : meta.origin, report, configPath: config?.configPath, gates: config?.gates ?? [] });
+      return this.shown;
+    }
+    return undefined;
   }
 
   dispose(): void {
     this.changed.dispose();
   }
+}
+
+/**
+ * Gates are not saved with a report: after a reload they are evaluated again from the config's current text.
+ * `requireMatch`: the config is only a guess (a workspace's latest.json), so its ID folder must be the report's.
+ */
+async function configGates(report: Report, configPath: string, requireMatch: boolean): Promise<{ configPath: string; gates: GateResult[] } | undefined> {
+  let text: string;
+  try {
+    text = new TextDecoder().decode(await vscode.workspace.fs.readFile(vscode.Uri.file(configPath)));
+  } catch {
+    return undefined;
+  }
+  const [{ parseConfig }, { evaluateGates }] = await Promise.all([import('../engine/config'), import('../engine/gates')]);
+  const { options, gates } = parseConfig(text, configPath);
+  if (requireMatch && !(options && sameRun(report, options.id, options.models))) return undefined;
+  return { configPath, gates: gates ? evaluateGates(report, gates) : [] };
+}
+
+function sameRun(report: Report, id: string, models: string[]): boolean {
+  const key = (paths: string[]) => paths.map((p) => path.resolve(p)).sort().join('\n');
+  const idSource = report.splits.find((s) => s.role === 'id')?.source;
+  return idSource !== undefined && path.resolve(idSource) === path.resolve(id) && key(models) === key(report.models.map((m) => m.path));
 }
 
 export async function loadReport(uri: vscode.Uri): Promise<Report | undefined> {

@@ -79,6 +79,7 @@ export const vscode = {
     },
   },
   workspace: {
+    workspaceFolders: undefined as { uri: Uri }[] | undefined,
     fs: {
       async createDirectory(uri: Uri): Promise<void> {
         await mkdir(uri.fsPath, { recursive: true });
