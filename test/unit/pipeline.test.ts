@@ -54,7 +54,7 @@ for (const c of [
   { name: 'NCHW gray model, RGB images (luma)', shape: ['N', 1, 4, 4], imgC: 3, modelC: 1 },
 ] as const) {
   test(`scores match the known linear model: ${c.name}`, async () => {
-    const f = await setup({ ...c, shape: [...c.shape], layout: 'layout' in c ? c.layout : undefined, sidecar: 'sidecar' in c ? c.sidecar : undefined });
+    const f = await setup({ ...c, shape: [...c.shape], layout: 'layout' in c ? c.layout : undefined });
     try {
       // 12 ID images with batch 5: batches of 5, 5, 2.
       const report = await runScore({ models: [f.model], id: path.join(f.dir, 'id'), ood: [path.join(f.dir, 'ood')], batchSize: 5 });
