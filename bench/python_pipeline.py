@@ -9,10 +9,13 @@ torchvision ImageFolder + DataLoader -> torch model -> max softmax probability -
 the .onnx files; resnet18 is the same seeded random init as `scripts/train-demo-models --bench-model`
 (3x224x224, images resized). Prints one JSON object on stdout. "seconds" runs from scanning the
 folders to the metrics (decode, transforms, inference, metrics); building the model is "load_seconds".
+"peak_rss_mb" is the main process only (DataLoader workers, if any, are separate processes).
 Needs Debian's python3-torch python3-torchvision python3-sklearn python3-numpy python3-pil.
 """
 import argparse
 import json
+import os
+import resource
 import sys
 import time
 from pathlib import Path
@@ -41,11 +44,14 @@ def main():
     ap.add_argument("--ood", required=True, nargs="+", help="ImageFolder(s) of OOD images")
     ap.add_argument("--model", default="ce_seed0", choices=DEMO_MODELS + ["resnet18"])
     ap.add_argument("--batch-size", type=int, default=64)
-    # 0 measured fastest for the 28x28 demo on 2 shared cores: worker start-up and IPC cost more than
-    # the PNG decode they would overlap. Try 2 for resnet18, where resizing to 224x224 costs more.
-    ap.add_argument("--workers", type=int, default=0, help="DataLoader num_workers")
-    ap.add_argument("--threads", type=int, default=torch.get_num_threads(), help="torch intra-op threads")
+    # Workers decode while the main process infers on the remaining cores; oversubscribing loses.
+    # 2 workers + 1 thread was the fastest setting on the 2 shared cores (figures in examples/README.md).
+    ap.add_argument("--workers", type=int, default=2, help="DataLoader num_workers")
+    ap.add_argument("--threads", type=int, default=None,
+                    help="torch intra-op threads (default: usable cores minus workers, at least 1)")
     args = ap.parse_args()
+    if args.threads is None:
+        args.threads = max(1, len(os.sched_getaffinity(0)) - args.workers)
     torch.set_num_threads(args.threads)
 
     t0 = time.perf_counter()
@@ -102,6 +108,7 @@ def main():
         "aupr_in": round(float(aupr_in), 4),
         "fpr95": round(fpr95, 4),
         "id_accuracy": round(correct / labelled, 4) if labelled else None,
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
         "torch_threads": torch.get_num_threads(),
         "num_workers": args.workers,
         "batch_size": args.batch_size,

@@ -1,4 +1,4 @@
-import type { CalibrationRow, CurveSet, HistogramSet, ModelInfo, OodRow, ProjectionSet, Report, SampleRow, SplitInfo, ThresholdRow } from '../report/types';
+import type { CalibratorRow, EnsembleSummary, CalibrationRow, CurveSet, HistogramSet, ModelInfo, OodRow, ProjectionSet, Report, SampleRow, SplitInfo, ThresholdRow } from '../report/types';
 import { REPORT_SCHEMA_VERSION } from '../report/types';
 import type { ModelPlan } from '../model/inspect';
 import type { RunOptions } from '../options';
@@ -10,7 +10,7 @@ import { computeLogitScores, predictions, LOGIT_SCORES, type LogitScore } from '
 import { computeEnsembleScores, klRuleFlags } from '../scores/ensemble-scores';
 import { bootstrapCI, oodMetrics, rocPrCurves, OOD_METRIC_NAMES } from '../metrics/ood-metrics';
 import { deploymentThreshold, flaggedFraction, scaledEntropyThreshold } from '../metrics/threshold';
-import { calibrationReport, type CalibratorRow } from './calibration-report';
+import { calibrationReport } from './calibration-report';
 import { histogram } from './histograms';
 import { pcaProjection } from './projection';
 import type { FeatureScoring } from './feature-scoring';
@@ -231,7 +231,7 @@ function buildEnsemble(members: Scored[], data: RunData, warn: (m: string) => vo
     return null;
   }
   const scored: Scored = { name: 'ensemble', classes: members[0].classes, k, perSplit: new Map() };
-  const flags: Record<string, unknown>[] = [];
+  const flags: EnsembleSummary['klRule'] = [];
   let idKl: Float64Array | null = null;
   for (const split of data.splits) {
     const per = members.map((m) => m.perSplit.get(split.plan.name));
@@ -248,5 +248,6 @@ function buildEnsemble(members: Scored[], data: RunData, warn: (m: string) => vo
       flags.push({ split: split.plan.name, statistic: 'kl_mean', factor: 10, ...klRuleFlags(idKl, v.scores.kl_mean, v.scores.disagreement) });
     }
   }
-  return { scored, summary: { members: members.map((m) => m.name), klRule: flags } };
+  const summary: EnsembleSummary = { members: members.map((m) => m.name), klRule: flags };
+  return { scored, summary };
 }

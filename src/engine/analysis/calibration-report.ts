@@ -1,4 +1,4 @@
-import type { CalibrationRow } from '../report/types';
+import type { CalibrationRow, CalibratorRow } from '../report/types';
 import { calibrationMetrics, type CalibrationMetrics } from '../metrics/calibration-metrics';
 import { fitTemperature } from '../calibration/temperature';
 import { fitLogisticRegression, fitMatrixScaling, fitVectorScaling, DEFAULT_L2, type LinearCalibrator } from '../calibration/scaling';
@@ -86,17 +86,4 @@ export function calibrationReport(s: Scored, idName: string, calibName: string |
     record('last_layer_refit', map, map.apply(idFeatures.data, n));
   }
   return { row, calibrators };
-}
-
-export interface CalibratorRow {
-  model: string;
-  method: 'vector_scaling' | 'matrix_scaling' | 'last_layer_refit';
-  fittedOn: string;
-  evaluatedOn: string;
-  l2: number;
-  optimizer: string;
-  iterations: number;
-  converged: boolean;
-  before: ReturnType<typeof metricsOf>;
-  after: ReturnType<typeof metricsOf> & { bins: CalibrationMetrics['bins'] };
 }

@@ -129,6 +129,37 @@ export interface ProjectionSet {
   points: { split: string; x: number[]; y: number[]; index: number[] }[];
 }
 
+/** The ensemble's rule of thumb (flag when KL > factor × mean ID KL, or members disagree), counted per split. */
+export interface EnsembleSummary {
+  members: string[];
+  klRule: { split: string; statistic: string; factor: number; threshold: number; n: number; kl: number; disagree: number; either: number }[];
+}
+
+export interface CalibrationSummary {
+  n: number;
+  accuracy: number;
+  ece: number;
+  ece_em: number;
+  mce: number;
+  classwise_ece: number;
+  nll: number;
+  brier: number;
+}
+
+/** A richer calibration map fitted on the calibration split and evaluated on ID (it may change predictions). */
+export interface CalibratorRow {
+  model: string;
+  method: 'vector_scaling' | 'matrix_scaling' | 'last_layer_refit';
+  fittedOn: string;
+  evaluatedOn: string;
+  l2: number;
+  optimizer: string;
+  iterations: number;
+  converged: boolean;
+  before: CalibrationSummary;
+  after: CalibrationSummary & { bins: ReliabilityBin[] };
+}
+
 export interface Report {
   schemaVersion: number;
   tool: { name: 'ood-lens'; version: string };
@@ -147,6 +178,8 @@ export interface Report {
   histograms: HistogramSet[];
   thresholds: ThresholdRow[];
   projections: ProjectionSet[];
+  ensemble?: EnsembleSummary;
+  calibrators?: CalibratorRow[];
   warnings: string[];
   [extra: string]: unknown;
 }
