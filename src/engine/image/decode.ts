@@ -102,7 +102,10 @@ function describeSharpError(e: unknown, format: string): string {
     .replace(/^(VipsJpeg|vipspng|gifload|webpload|tiff2vips|heifload|VipsForeignLoad\w*):\s*/i, '')
     .trim().slice(0, 200);
   if (/pixel limit/i.test(detail)) return `image too large (over ${MAX_INPUT_PIXELS.toLocaleString('en-US')} pixels)`;
-  if (/premature end|truncat|unexpected end|not enough data|read error|out of data|short read|end of file|EOF/i.test(detail)) {
+  // libvips reports a failOn warning either by its cause or, depending on thread timing, only as "Warning treated
+  // as error": both mean the data is damaged, so both read as truncated or corrupt.
+  const whole = e instanceof Error ? e.message : String(e);
+  if (/premature end|truncat|unexpected end|not enough data|read error|out of data|short read|end of file|EOF|treated as error/i.test(whole)) {
     return `truncated or corrupt ${format}${detail ? ` (${detail})` : ''}`;
   }
   return `cannot decode ${format}${detail ? ` (${detail})` : ''}`;
