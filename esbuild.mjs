@@ -59,7 +59,8 @@ if (args.has('--tests')) {
 const benches = findFiles('bench', /\.ts$/);
 if (benches.length) configs.push({ ...node, entryPoints: benches, outdir: 'dist/bench', outbase: 'bench' });
 const e2e = findFiles('test/e2e', /\.e2e\.ts$/);
-if (args.has('--e2e') && e2e.length) configs.push({ ...node, entryPoints: e2e, outdir: 'dist/e2e', outbase: 'test/e2e' });
+// Test bundles stay readable (no minification, inline source maps) so failures point at the test's lines.
+if (args.has('--e2e') && e2e.length) configs.push({ ...node, minify: false, sourcemap: 'inline', entryPoints: e2e, outdir: 'dist/e2e', outbase: 'test/e2e' });
 
 if (watch) {
   for (const c of configs) await (await esbuild.context(c)).watch();

@@ -48,5 +48,9 @@ printf '{ "private": true, "dependencies": { "code-server": "%s" },\n  "allowScr
 # nodedir: node-gyp builds against the installed Node headers instead of downloading them.
 (cd "$DEST" && npm_config_yes=true npm_config_nodedir=/usr \
   npm install --unsafe-perm --no-audit --no-fund --loglevel=error)
-[ "$(installed_version)" = "$CODE_SERVER_VERSION" ] && [ -e "$DEST/node_modules/code-server/lib/vscode/node_modules.asar" ]
+# The nested install's native modules: npm reports skipped install scripts only as a warning.
+vscode_modules="$DEST/node_modules/code-server/lib/vscode/node_modules"
+for built in node-pty/build/Release/pty.node @vscode/spdlog/build/Release/spdlog.node @vscode/ripgrep/bin/rg; do
+  [ -e "$vscode_modules/$built" ] || { echo "install-e2e: $built missing: a code-server install script did not run" >&2; exit 1; }
+done
 echo "install-e2e: code-server $CODE_SERVER_VERSION installed in $DEST ($((SECONDS - start)) s)"

@@ -1,8 +1,12 @@
 // What the Score Dataset flow can guess from folder names, so that pressing Enter through the picks works.
 // Pure: no vscode import, unit-tested.
 
-export const isOodName = (name: string): boolean => /ood/i.test(name);
-export const isCalibName = (name: string): boolean => /calib/i.test(name);
+/** The folder's own name: siblings arrive as paths, and a project path containing "ood" must not tick them all. */
+const baseName = (p: string): string => p.replace(/[\\/]+$/, '').split(/[\\/]/).pop() ?? p;
+
+/** OOD folders by name: ood, ood_near, OOD-far, near_ood, …; not words that merely contain "ood" (goods, food). */
+export const isOodName = (p: string): boolean => /(^|[^a-z])ood([^a-z]|$)/i.test(baseName(p));
+export const isCalibName = (p: string): boolean => /calib/i.test(baseName(p));
 
 const NOISE = /^noise:(\d+)$/;
 export const DEFAULT_NOISE = 1000;

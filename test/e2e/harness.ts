@@ -1,41 +1,48 @@
 // One scenario = one fresh code-server with the packaged extension, one Chromium page on it, one fixture
 // workspace. withVsCode owns all of it and tears it down, with a screenshot, whatever the body does.
-import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { appendFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { launchBrowser, recordErrors, type ConsoleEntry } from './browser';
 import { outputDir } from './paths';
 import { startCodeServer, type CodeServer } from './server';
+import { scratchDir } from './proc';
 import { ensureInstalledExtension } from './vsix';
-import { openWorkbench } from './workbench';
 
 export interface Session {
   page: Page;
-  server: CodeServer;
-  workspace: string;
-  /** Scratch folder outside the workspace, removed afterwards. */
-  scratch: string;
   /** This scenario's folder under test-output/e2e/. */
   out: string;
   errors: ConsoleEntry[];
   screenshot(name: string): Promise<void>;
+  /** Logs how long the scenario took to reach this point (stderr and timings.txt). */
+  step(label: string): void;
 }
 
 export interface SessionOptions {
   /** Fills the (empty) workspace folder before code-server opens it. */
   setup?: (workspace: string) => void | Promise<void>;
-  settings?: Record<string, unknown>;
-  /** The body's budget; kept below the test's timeout so teardown always runs. */
-  budgetMs?: number;
 }
+
+/** A scenario body's budget: below the test's timeout, so teardown always runs. */
+const budgetMs = 300_000;
 
 export async function withVsCode(name: string, opts: SessionOptions, body: (s: Session) => Promise<void>): Promise<void> {
   const out = join(outputDir, name);
   rmSync(out, { recursive: true, force: true });
   mkdirSync(out, { recursive: true });
+  const started = Date.now();
+  const step = (label: string) => {
+    const line = `[e2e ${name}] ${((Date.now() - started) / 1000).toFixed(1)} s ${label}`;
+    process.stderr.write(`${line}\n`);
+    appendFileSync(join(out, 'timings.txt'), `${line}\n`);
+  };
   const extensionsDir = await ensureInstalledExtension();
+  step('extension packaged and installed');
+  // The path contains "ood", as many real project paths do: the extension must judge folders by their names.
   const scratch = mkdtempSync(join(tmpdir(), `oodlens-e2e-${name}-`));
+  const removeScratch = scratchDir(scratch);
   const workspace = join(scratch, 'workspace');
   mkdirSync(workspace);
   let server: CodeServer | undefined;
@@ -43,14 +50,17 @@ export async function withVsCode(name: string, opts: SessionOptions, body: (s: S
   let session: Session | undefined;
   try {
     await opts.setup?.(workspace);
-    server = await startCodeServer({ workspace, extensionsDir, scratch, logFile: join(out, 'code-server.log'), settings: opts.settings });
+    server = await startCodeServer({ workspace, extensionsDir, scratch, logFile: join(out, 'code-server.log') });
+    step('code-server up');
     browser = await launchBrowser();
     const page = await browser.newPage({ viewport: { width: 1600, height: 1000 } });
     const errors = recordErrors(page);
     const shot = (n: string) => page.screenshot({ path: join(out, `${n}.png`) }).then(() => undefined);
-    session = { page, server, workspace, scratch, out, errors, screenshot: shot };
+    session = { page, out, errors, screenshot: shot, step };
     await openWorkbench(page, server.url, workspace);
-    await withDeadline(body(session), opts.budgetMs ?? 300_000, name);
+    step('workbench open');
+    await withDeadline(body(session), budgetMs, name);
+    step('scenario done');
     await shot('final');
   } catch (err) {
     await session?.screenshot('failure').catch(() => undefined);
@@ -61,8 +71,15 @@ export async function withVsCode(name: string, opts: SessionOptions, body: (s: S
     // The extension host's logs tell why a command did nothing.
     const logs = join(scratch, 'user-data', 'logs');
     if (existsSync(logs)) cpSync(logs, join(out, 'logs'), { recursive: true });
-    rmSync(scratch, { recursive: true, force: true });
+    removeScratch();
+    step('torn down');
   }
+}
+
+async function openWorkbench(page: Page, url: string, folder: string): Promise<void> {
+  await page.goto(`${url}/?folder=${encodeURIComponent(folder)}`);
+  await page.locator('.monaco-workbench').waitFor({ timeout: 90_000 });
+  await page.locator('.explorer-folders-view').waitFor({ timeout: 90_000 });
 }
 
 function withDeadline<T>(work: Promise<T>, ms: number, name: string): Promise<T> {
@@ -73,7 +90,7 @@ function withDeadline<T>(work: Promise<T>, ms: number, name: string): Promise<T>
   return Promise.race([work, deadline]).finally(() => clearTimeout(timer));
 }
 
-/** node:test options for a scenario: its timeout leaves room for startup and teardown. */
-export function scenarioTimeout(budgetMs = 300_000): { timeout: number } {
+/** node:test options for a scenario: its timeout leaves room for packaging, startup and teardown. */
+export function scenarioTimeout(): { timeout: number } {
   return { timeout: budgetMs + 240_000 };
 }

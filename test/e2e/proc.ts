@@ -1,8 +1,8 @@
 // Child processes for the harness: short commands that must succeed, and long-lived process groups
 // that are killed whole (code-server starts an extension host and watchers) even when a test fails,
 // times out or the runner is interrupted.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { openSync, closeSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { closeSync, openSync, rmSync } from 'node:fs';
 
 export interface RunResult {
   code: number;
@@ -10,11 +10,11 @@ export interface RunResult {
   stderr: string;
 }
 
-/** Runs a command to completion; throws with its output when it fails, unless allowFailure. */
+/** Runs a command to completion; throws with its output when it fails. */
 export function run(
   cmd: string,
   args: string[],
-  opts: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number; allowFailure?: boolean } = {},
+  opts: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {},
 ): Promise<RunResult> {
   return new Promise((resolvePromise, reject) => {
     const child = spawn(cmd, args, { cwd: opts.cwd, env: opts.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -27,13 +27,23 @@ export function run(
     child.on('close', (code, signal) => {
       clearTimeout(timer);
       const result = { code: code ?? -1, stdout, stderr };
-      if (code === 0 || opts.allowFailure) resolvePromise(result);
+      if (code === 0) resolvePromise(result);
       else reject(new Error(`${cmd} ${args.join(' ')} failed (${code ?? signal}):\n${stderr.slice(-4000)}${stdout.slice(-2000)}`));
     });
   });
 }
 
 const liveGroups = new Set<number>();
+const scratchDirs = new Set<string>();
+
+/** A folder to delete when the process ends, even interrupted; returns a function that deletes it now. */
+export function scratchDir(dir: string): () => void {
+  scratchDirs.add(dir);
+  return () => {
+    rmSync(dir, { recursive: true, force: true });
+    scratchDirs.delete(dir);
+  };
+}
 
 function killGroup(pid: number, signal: NodeJS.Signals): void {
   try {
@@ -43,17 +53,14 @@ function killGroup(pid: number, signal: NodeJS.Signals): void {
   }
 }
 
-// Last resort for groups a failed test never stopped: the runner exits or is interrupted.
-process.on('exit', () => liveGroups.forEach((pid) => killGroup(pid, 'SIGKILL')));
-for (const sig of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(sig, () => {
-    liveGroups.forEach((pid) => killGroup(pid, 'SIGKILL'));
-    process.exit(130);
-  });
-}
+// Last resort for what a failed test never cleaned up: the runner exits or is interrupted.
+process.on('exit', () => {
+  liveGroups.forEach((pid) => killGroup(pid, 'SIGKILL'));
+  scratchDirs.forEach((dir) => rmSync(dir, { recursive: true, force: true }));
+});
+for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => process.exit(128 + (sig === 'SIGINT' ? 2 : 15)));
 
 export interface ProcessGroup {
-  child: ChildProcess;
   exited: Promise<number | null>;
   stop(): Promise<void>;
 }
@@ -68,7 +75,6 @@ export function spawnGroup(cmd: string, args: string[], opts: { env: NodeJS.Proc
   liveGroups.add(pid);
   const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
   return {
-    child,
     exited,
     async stop() {
       killGroup(pid, 'SIGTERM');

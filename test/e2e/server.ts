@@ -7,7 +7,7 @@ import { codeServerBin } from './paths';
 import { delay, spawnGroup, type ProcessGroup } from './proc';
 import { isolatedEnv } from './vsix';
 
-export const baseSettings: Record<string, unknown> = {
+const settings: Record<string, unknown> = {
   'telemetry.telemetryLevel': 'off',
   'update.mode': 'none',
   'extensions.autoCheckUpdates': false,
@@ -30,9 +30,6 @@ export const baseSettings: Record<string, unknown> = {
 
 export interface CodeServer {
   url: string;
-  port: number;
-  userSettingsPath: string;
-  logFile: string;
   stop(): Promise<void>;
 }
 
@@ -68,13 +65,12 @@ export async function startCodeServer(opts: {
   extensionsDir: string;
   scratch: string;
   logFile: string;
-  settings?: Record<string, unknown>;
 }): Promise<CodeServer> {
   const port = await freePort();
   const userDataDir = join(opts.scratch, 'user-data');
   const userSettingsPath = join(userDataDir, 'User', 'settings.json');
   mkdirSync(join(userDataDir, 'User'), { recursive: true });
-  writeFileSync(userSettingsPath, JSON.stringify({ ...baseSettings, ...opts.settings }, null, 2));
+  writeFileSync(userSettingsPath, JSON.stringify(settings, null, 2));
   const config = join(opts.scratch, 'config.yaml');
   writeFileSync(config, `bind-addr: 127.0.0.1:${port}\nauth: none\ncert: false\n`);
   const args = [
@@ -97,5 +93,5 @@ export async function startCodeServer(opts: {
     await server.stop();
     throw err;
   }
-  return { url, port, userSettingsPath, logFile: opts.logFile, stop: () => server.stop() };
+  return { url, stop: () => server.stop() };
 }

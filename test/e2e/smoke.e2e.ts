@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { scenarioTimeout, withVsCode } from './harness';
-import { paletteRows } from './workbench';
+import { paletteRows } from './palette';
 
 const titles = [
   'OOD Lens: Score Dataset',

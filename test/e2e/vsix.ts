@@ -1,7 +1,9 @@
-// Packages the built extension as a VSIX (with its runtime dependencies, as users get it) and installs it
-// into an extensions folder that every scenario of the run shares; both are redone only when the build
-// changes. Installing from a folder does not work in code-server; a VSIX does.
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+// Packages the built extension as users get it (scripts/package-vsix.mjs: this platform's VSIX, runtime
+// dependencies included) and installs it into an extensions folder that every scenario shares. Both are
+// keyed by a hash of what goes into the package, so a rebuild that changes nothing costs no repackage.
+// Installing from a folder does not work in code-server; a VSIX does.
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { tmpdir } from 'node:os';
 import { codeServerBin, e2eDir, repoRoot } from './paths';
@@ -10,38 +12,40 @@ import { run } from './proc';
 const vsixPath = join(e2eDir, 'ood-lens.vsix');
 const extensionId = 'ood-lens.ood-lens';
 
-function mtime(path: string): number {
-  return existsSync(path) ? statSync(path).mtimeMs : 0;
+/** Files under dir, skipping dot-folders (such as the reports a demo run leaves in examples/demo/.oodlens). */
+function filesIn(dir: string): string[] {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir, { withFileTypes: true })
+    .filter((e) => !e.name.startsWith('.'))
+    .flatMap((e) => (e.isDirectory() ? filesIn(join(dir, e.name)) : [join(dir, e.name)]));
 }
 
-// OODLENS_E2E_VSCODEIGNORE tries another ignore file without touching the repository's.
-const ignoreFile = resolve(repoRoot, process.env.OODLENS_E2E_VSCODEIGNORE ?? '.vscodeignore');
-
-function inputsChangedSince(time: number): boolean {
-  const built = readdirSync(join(repoRoot, 'dist')).filter((f) => f.endsWith('.js')).map((f) => join('dist', f));
-  return ['package.json', ignoreFile, ...built].some((f) => mtime(resolve(repoRoot, f)) > time);
+/** Hash of the extension's own files (dependencies are pinned by package-lock.json). */
+function inputsHash(): string {
+  const dist = readdirSync(join(repoRoot, 'dist')).filter((f) => f.endsWith('.js')).map((f) => join('dist', f));
+  const files = ['package.json', 'package-lock.json', '.vscodeignore', join('scripts', 'package-vsix.mjs'), ...dist, ...['media', 'schemas', join('examples', 'demo')].flatMap((d) => filesIn(join(repoRoot, d)))]
+    .map((f) => resolve(repoRoot, f));
+  const hash = createHash('sha256');
+  for (const f of files.sort()) hash.update(f).update(readFileSync(f));
+  return hash.digest('hex').slice(0, 16);
 }
 
-export async function ensureVsix(): Promise<string> {
-  if (!existsSync(join(repoRoot, 'dist', 'extension.js'))) throw new Error('dist/extension.js missing: run `node esbuild.mjs --production --e2e` first');
-  if (existsSync(vsixPath) && !inputsChangedSince(mtime(vsixPath))) return vsixPath;
-  if (!existsSync(ignoreFile)) {
-    // Without it the VSIX would take in sources, examples and .e2e/ itself (hundreds of MB).
-    throw new Error(`${ignoreFile} missing: the VSIX would include the whole repository`);
-  }
+async function ensureVsix(hash: string): Promise<void> {
+  const stamp = `${vsixPath}.hash`;
+  if (existsSync(vsixPath) && existsSync(stamp) && readFileSync(stamp, 'utf8') === hash) return;
   mkdirSync(e2eDir, { recursive: true });
-  // Dependencies included (vsce runs `npm list --production`): the extension loads onnxruntime-node and sharp.
-  const vsce = join(repoRoot, 'node_modules', '@vscode', 'vsce', 'vsce');
-  await run(process.execPath, [vsce, 'package', '--allow-missing-repository', '--skip-license', '--ignoreFile', ignoreFile, '-o', vsixPath], { cwd: repoRoot });
-  return vsixPath;
+  await run(process.execPath, [join(repoRoot, 'scripts', 'package-vsix.mjs'), '-o', vsixPath], { cwd: repoRoot });
+  writeFileSync(stamp, hash);
 }
 
-/** Returns an extensions folder with the current VSIX installed in it. */
+/** Returns an extensions folder with the current build installed in it. */
 export async function ensureInstalledExtension(): Promise<string> {
-  const vsix = await ensureVsix();
+  if (!existsSync(join(repoRoot, 'dist', 'extension.js'))) throw new Error('dist/extension.js missing: run `node esbuild.mjs --production --e2e` first');
+  const hash = inputsHash();
   const extRoot = join(e2eDir, 'extensions');
-  const dir = join(extRoot, String(Math.round(mtime(vsix))));
+  const dir = join(extRoot, hash);
   if (existsSync(join(dir, '.installed'))) return dir;
+  await ensureVsix(hash);
   rmSync(extRoot, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
   const scratch = mkdtempSync(join(tmpdir(), 'oodlens-e2e-install-'));
@@ -49,7 +53,7 @@ export async function ensureInstalledExtension(): Promise<string> {
     const config = join(scratch, 'config.yaml');
     writeFileSync(config, 'auth: none\ncert: false\n');
     const args = ['--config', config, '--user-data-dir', join(scratch, 'user'), '--extensions-dir', dir];
-    await run(codeServerBin, [...args, '--install-extension', vsix], { env: isolatedEnv(scratch) });
+    await run(codeServerBin, [...args, '--install-extension', vsixPath], { env: isolatedEnv(scratch) });
     const listed = await run(codeServerBin, [...args, '--list-extensions'], { env: isolatedEnv(scratch) });
     if (!listed.stdout.split('\n').includes(extensionId)) throw new Error(`${extensionId} not listed after install:\n${listed.stdout}`);
   } finally {

@@ -2,7 +2,8 @@
 import type { FrameLocator, Page } from 'playwright-core';
 
 export function panelFrame(page: Page): FrameLocator {
-  return page.frameLocator('iframe.webview.ready').frameLocator('iframe#active-frame');
+  // One OOD Lens panel at a time; `first` keeps a webview being torn down from making the match ambiguous.
+  return page.locator('iframe.webview.ready').first().contentFrame().locator('iframe#active-frame').contentFrame();
 }
 
 /** Waits for the panel to say it has drawn everything. */

@@ -1,5 +1,6 @@
 import '../helpers/vscode-mock';
-import { test } from 'node:test';
+import { after, test } from 'node:test';
+import { rmSync } from 'node:fs';
 import assert from 'node:assert/strict';
 import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -12,9 +13,18 @@ import { ReportStore } from '../../src/vscode/store';
 import { loadFixture } from '../helpers/report-fixture';
 import { Memento, Uri, logChannel, ui } from '../helpers/vscode-mock';
 
+/** Temp folders made by this file, removed when its tests end. */
+const made: string[] = [];
+after(() => made.forEach((d) => rmSync(d, { recursive: true, force: true })));
+async function scratch(prefix: string): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), prefix));
+  made.push(dir);
+  return dir;
+}
+
 async function setup() {
   ui.reset();
-  const dir = await mkdtemp(join(tmpdir(), 'oodlens-runner-'));
+  const dir = await scratch('oodlens-runner-');
   const store = new ReportStore(new Memento() as unknown as vscodeTypes.Memento);
   const log = logChannel();
   const runner = new Runner(store, log as unknown as vscodeTypes.LogOutputChannel);

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  calibratedModelPath, isCandidateFolder, orderCalibCandidates, orderModels, parseNoiseInput, preselectCalib, preselectOod, pushRecent,
+  calibratedModelPath, isCandidateFolder, isOodName, orderCalibCandidates, orderModels, parseNoiseInput, preselectCalib, preselectOod, pushRecent,
 } from '../../src/vscode/splitInference';
 
 const siblings = ['/d/calib', '/d/ood_far', '/d/OOD-near', '/d/textures', '/d/train'];
@@ -38,4 +38,11 @@ test('noise counts, hidden folders and the calibrated model name', () => {
   assert.equal(isCandidateFolder('ood'), true);
   assert.equal(calibratedModelPath('/m/net.onnx'), '/m/net.calibrated.onnx');
   assert.equal(calibratedModelPath('/m/NET.ONNX'), '/m/NET.calibrated.onnx');
+});
+
+test('names are matched on the folder itself, not on the path above it', () => {
+  const siblings = ['/tmp/oodlens-e2e-1/data/id_calib', '/tmp/oodlens-e2e-1/data/ood_heldout', '/tmp/oodlens-e2e-1/data/goods'];
+  assert.deepEqual(preselectOod(siblings, undefined), ['/tmp/oodlens-e2e-1/data/ood_heldout']);
+  assert.equal(preselectCalib(siblings, undefined), '/tmp/oodlens-e2e-1/data/id_calib');
+  assert.ok(isOodName('near-OOD') && isOodName('OOD') && !isOodName('food'));
 });

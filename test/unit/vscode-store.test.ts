@@ -1,5 +1,6 @@
 import '../helpers/vscode-mock';
-import { test } from 'node:test';
+import { after, test } from 'node:test';
+import { rmSync } from 'node:fs';
 import assert from 'node:assert/strict';
 import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -9,9 +10,18 @@ import { ReportStore } from '../../src/vscode/store';
 import { loadFixture } from '../helpers/report-fixture';
 import { Memento, Uri, ui, vscode } from '../helpers/vscode-mock';
 
+/** Temp folders made by this file, removed when its tests end. */
+const made: string[] = [];
+after(() => made.forEach((d) => rmSync(d, { recursive: true, force: true })));
+async function scratch(prefix: string): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), prefix));
+  made.push(dir);
+  return dir;
+}
+
 /** A workspace folder holding .oodlens/reports/latest.json (the fixture, its ID split moved here) and oodlens.json. */
 async function workspace(configId: string, models = ['convnet_b.onnx', 'convnet_a.onnx']) {
-  const dir = await mkdtemp(join(tmpdir(), 'oodlens-store-'));
+  const dir = await scratch('oodlens-store-');
   const report = loadFixture();
   report.splits.find((s) => s.role === 'id')!.source = join(dir, 'data', 'id');
   report.models.forEach((m) => (m.path = join(dir, `${m.name}.onnx`)));
@@ -44,6 +54,6 @@ test('a config for another ID folder or other models is not taken for the report
 });
 
 test('nothing saved: nothing restored', async () => {
-  vscode.workspace.workspaceFolders = [{ uri: Uri.file(await mkdtemp(join(tmpdir(), 'oodlens-empty-'))) }];
+  vscode.workspace.workspaceFolders = [{ uri: Uri.file(await scratch('oodlens-empty-')) }];
   assert.equal(await newStore().restore(), undefined);
 });
