@@ -123,8 +123,16 @@ export async function answerFolderDialog(page: Page, folder: string): Promise<vo
   const widget = page.locator(quickInput);
   const input = widget.locator('input');
   await input.waitFor({ state: 'visible', timeout: 60_000 });
-  await input.fill(folder.endsWith('/') ? folder : `${folder}/`);
-  await widget.locator('.monaco-list-row .label-name', { hasText: /^\.\.$/ }).waitFor({ timeout: 15_000 });
+  const wanted = folder.endsWith('/') ? folder : `${folder}/`;
+  // The dialog fills in its default folder asynchronously and can overwrite what was typed before that: type
+  // until the path stays, then wait for the listing of that folder.
+  for (let attempt = 0; ; attempt++) {
+    await input.fill(wanted);
+    await widget.locator('.monaco-list-row .label-name', { hasText: /^\.\.$/ }).waitFor({ timeout: 15_000 });
+    await page.waitForTimeout(300);
+    if ((await input.inputValue()) === wanted) break;
+    if (attempt === 4) throw new Error(`folder dialog kept "${await input.inputValue()}" instead of ${wanted}`);
+  }
   for (let attempt = 0; ; attempt++) {
     await widget.locator('.monaco-button', { hasText: /^OK$/ }).click();
     try {
