@@ -1,6 +1,7 @@
 // Feature-space OOD detectors, fitted in one streaming pass over the fit split (batches via add(), then finish()).
 // All scores are higher = more OOD. Rows with a non-finite feature (or logit, for ViM) score NaN and are skipped
 // when fitting.
+import { kthSmallest } from './select';
 import { rankTolerance, symmetricEigen } from './linalg';
 
 function finiteRow(x: Float32Array, off: number, d: number): boolean {
@@ -226,30 +227,6 @@ function normalizeInto(x: Float32Array, off: number, d: number, out: Float64Arra
   for (let j = 0; j < d; j++) out[j] = x[off + j] * inv;
 }
 
-/** k-th smallest (1-based) of a[0..n), reordering a (Hoare quickselect). */
-function kthSmallest(a: Float64Array, n: number, k: number): number {
-  const target = k - 1;
-  let lo = 0;
-  let hi = n - 1;
-  while (lo < hi) {
-    const pivot = a[(lo + hi) >>> 1];
-    let i = lo;
-    let j = hi;
-    while (i <= j) {
-      while (a[i] < pivot) i++;
-      while (a[j] > pivot) j--;
-      if (i <= j) {
-        const t = a[i]; a[i] = a[j]; a[j] = t;
-        i++;
-        j--;
-      }
-    }
-    if (target <= j) hi = j;
-    else if (target >= i) lo = i;
-    else return a[target];
-  }
-  return a[target];
-}
 
 /** Principal-subspace size used by ViM for feature width d (Wang et al. 2022). */
 export function vimDim(d: number): number {

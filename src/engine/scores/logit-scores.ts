@@ -3,6 +3,8 @@
 // and rest = Σ_{j≠argmax} e_j, the normalizer is S = 1 + rest, so 1 − p_max = rest / S and ln S = log1p(rest)
 // never lose precision for confident samples (where 1 − p would round to 0).
 
+import { kthSmallest } from './select';
+
 export const LOGIT_SCORES = ['msp', 'max_logit', 'entropy', 'energy', 'gen', 'odin_t'] as const;
 export type LogitScore = (typeof LOGIT_SCORES)[number];
 
@@ -138,29 +140,9 @@ export function genOfProbs(p: Float64Array, k: number, gamma: number, M: number,
   return M < k ? sum + (M - above) * tieTerm : sum;
 }
 
-/** The M-th largest of a[0..k) (1-based M), reordering a; Hoare quickselect with middle pivot. */
+/** The M-th largest of a[0..k) (1-based M), reordering a. */
 function kthLargest(a: Float64Array, k: number, M: number): number {
-  const target = M - 1; // index in descending order
-  let lo = 0;
-  let hi = k - 1;
-  while (lo < hi) {
-    const pivot = a[(lo + hi) >>> 1];
-    let i = lo;
-    let j = hi;
-    while (i <= j) {
-      while (a[i] > pivot) i++;
-      while (a[j] < pivot) j--;
-      if (i <= j) {
-        const t = a[i]; a[i] = a[j]; a[j] = t;
-        i++;
-        j--;
-      }
-    }
-    if (target <= j) hi = j;
-    else if (target >= i) lo = i;
-    else return a[target];
-  }
-  return a[target];
+  return kthSmallest(a, k, k - M + 1);
 }
 
 /** First argmax and max softmax per row; rows with a non-finite logit give prediction −1 and confidence NaN. */
