@@ -1,7 +1,7 @@
 // `npm run bench [-- --quick]`: every benchmark, each measurement in its own process, beside its baselines
 // measured in the same run; results are printed and written to BENCHMARKS.md.
-import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { ensureImageFolder } from './lib/fashion-mnist';
@@ -43,7 +43,8 @@ async function main() {
   const { source } = await ensureImageFolder(folder, count);
   const id = path.join(folder, 'id');
   const ood = path.join(folder, 'ood');
-  const versions = JSON.parse(execFileSync(node, ['-e', "process.stdout.write(JSON.stringify({node: process.version, ort: require('onnxruntime-node/package.json').version, sharp: require('sharp/package.json').version}))"], { cwd: root, encoding: 'utf8' }));
+  const versionOf = (pkg: string): string => JSON.parse(readFileSync(path.join(root, 'node_modules', pkg, 'package.json'), 'utf8')).version;
+  const versions = { node: process.version, ort: versionOf('onnxruntime-node'), sharp: versionOf('sharp') };
   out(`# Benchmarks`);
   out();
   out(`${new Date().toISOString().slice(0, 10)} · ${os.cpus()[0]?.model ?? 'cpu'} · ${os.availableParallelism()} cores · ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB · Node ${versions.node} · onnxruntime-node ${versions.ort} · sharp ${versions.sharp}${quick ? ' · QUICK RUN (small sizes, not representative)' : ''}`);

@@ -24,6 +24,8 @@ async function load(modelPath: string, providers: string[], outputs: string[], t
         executionProviders: [provider],
         graphOptimizationLevel: 'all',
         ...(threads ? { intraOpNumThreads: threads } : {}),
+        // Idle onnxruntime threads spin by default; here they would take the cores the decoding needs.
+        extra: { session: { intra_op: { allow_spinning: '0' } } },
       });
       outputNames = outputs;
       reply({ type: 'loaded', provider, fallbacks });
