@@ -2,35 +2,10 @@
 import { readFileSync } from 'node:fs';
 import { cliJs } from './paths';
 import { run } from './proc';
+import type { Report } from '../../src/engine/report/types';
 
-export interface CliOodRow {
-  model: string;
-  split: string;
-  score: string;
-  auroc: number;
-  aupr_in: number;
-  aupr_out: number;
-  fpr95: number;
-  fpr95_threshold: number;
-}
-
-export interface CliCalibrationRow {
-  model: string;
-  split: string;
-  accuracy: number;
-  ece: number;
-  mce: number;
-  nll: number;
-  brier: number;
-  temperature: number | null;
-  scaled: Record<string, unknown> | null;
-}
-
-export interface CliReport {
-  ood: CliOodRow[];
-  calibration: CliCalibrationRow[];
-  partial: boolean;
-}
+/** The JSON report's contract, as CI scripts read it. */
+export type CliReport = Pick<Report, 'ood' | 'calibration' | 'partial'>;
 
 export async function cliScore(opts: { model: string; id: string; ood: string[]; calib?: string; json: string; html?: string }): Promise<CliReport> {
   const args = [cliJs, 'score', '--model', opts.model, '--id', opts.id];

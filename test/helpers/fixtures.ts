@@ -3,6 +3,18 @@ import { mkdtempSync, mkdirSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import sharp from 'sharp';
+import { after } from 'node:test';
+
+/** Temp folders for a whole test file: each call makes one, and all are removed when the file's tests end. */
+export function scratchDirs(): (prefix: string) => Promise<string> {
+  const made: string[] = [];
+  after(() => made.forEach((d) => rmSync(d, { recursive: true, force: true })));
+  return async (prefix) => {
+    const dir = mkdtempSync(path.join(tmpdir(), prefix));
+    made.push(dir);
+    return dir;
+  };
+}
 
 export function tempDir(prefix = 'oodlens-test-'): { dir: string; cleanup(): void } {
   const dir = mkdtempSync(path.join(tmpdir(), prefix));

@@ -1,9 +1,8 @@
 import '../helpers/vscode-mock';
-import { after, test } from 'node:test';
-import { rmSync } from 'node:fs';
+import { test } from 'node:test';
+import { scratchDirs } from '../helpers/fixtures';
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type * as vscodeTypes from 'vscode';
 import type { Report } from '../../src/engine/report/types';
@@ -13,14 +12,8 @@ import { ReportStore } from '../../src/vscode/store';
 import { loadFixture } from '../helpers/report-fixture';
 import { Memento, Uri, logChannel, ui } from '../helpers/vscode-mock';
 
-/** Temp folders made by this file, removed when its tests end. */
-const made: string[] = [];
-after(() => made.forEach((d) => rmSync(d, { recursive: true, force: true })));
-async function scratch(prefix: string): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), prefix));
-  made.push(dir);
-  return dir;
-}
+
+const scratch = scratchDirs();
 
 async function setup() {
   ui.reset();

@@ -1,23 +1,16 @@
 import '../helpers/vscode-mock';
-import { after, test } from 'node:test';
-import { rmSync } from 'node:fs';
+import { test } from 'node:test';
+import { scratchDirs } from '../helpers/fixtures';
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type * as vscodeTypes from 'vscode';
 import { ReportStore } from '../../src/vscode/store';
 import { loadFixture } from '../helpers/report-fixture';
 import { Memento, Uri, ui, vscode } from '../helpers/vscode-mock';
 
-/** Temp folders made by this file, removed when its tests end. */
-const made: string[] = [];
-after(() => made.forEach((d) => rmSync(d, { recursive: true, force: true })));
-async function scratch(prefix: string): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), prefix));
-  made.push(dir);
-  return dir;
-}
+
+const scratch = scratchDirs();
 
 /** A workspace folder holding .oodlens/reports/latest.json (the fixture, its ID split moved here) and oodlens.json. */
 async function workspace(configId: string, models = ['convnet_b.onnx', 'convnet_a.onnx']) {
