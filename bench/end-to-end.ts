@@ -6,6 +6,7 @@
 import { parseArgs } from 'node:util';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { rmSync } from 'node:fs';
 import { runScore } from '../src/engine/run';
 import { listDataset } from '../src/engine/dataset/image-files';
 import { decodeImage } from '../src/engine/image/decode';
@@ -50,8 +51,10 @@ async function main() {
   if (a.mode === 'e2e') {
     const t0 = performance.now();
     const report = await runScore({ models: [a.model!], id: a.id!, ood: [a.ood!], batchSize: batch });
-    await writeJsonReport(report, a.out ?? path.join(os.tmpdir(), `oodlens-bench-${process.pid}.json`));
+    const out = a.out ?? path.join(os.tmpdir(), `oodlens-bench-${process.pid}.json`);
+    await writeJsonReport(report, out);
     const seconds = (performance.now() - t0) / 1000;
+    if (!a.out) rmSync(out, { force: true });
     const images = report.splits.reduce((s, x) => s + x.count, 0);
     return { mode: 'e2e', images, seconds, imagesPerSecond: images / seconds, peakRssMB: rssMB() };
   }
