@@ -50,7 +50,7 @@ export async function runScore(opts: RunOptions, hooks: RunHooks = {}): Promise<
       throw new UserError('Precomputed splits (folders with logits.npy) cannot be mixed with --model; give one or the other');
     }
     if (precomputed.length !== plans.filter((p) => !p.noise).length) throw new UserError('Every split must be precomputed (logits.npy) when one is');
-    const data = await loadPrecomputed(plans, opts.precomputedName ?? 'precomputed', opts.seed ?? DEFAULTS.seed);
+    const data = await loadPrecomputed(plans, opts.precomputedName ?? 'precomputed');
     return buildReport(data, opts, { started, partial: false, log });
   }
   if (!loading) throw new UserError('No model given (--model M.onnx), and the ID folder holds no logits.npy');
@@ -58,7 +58,7 @@ export async function runScore(opts: RunOptions, hooks: RunHooks = {}): Promise<
   progress({ phase: 'loading', done: 0, total: 0 });
   const models = await loading;
   try {
-    const features = new FeatureScoring(plans.some((p) => p.role === 'fit'), opts.seed ?? DEFAULTS.seed);
+    const features = new FeatureScoring(plans.some((p) => p.role === 'fit'), plans.some((p) => p.role === 'calib'));
     const idPlan = plans.find((p) => p.role === 'id')!;
     const classes = new Map(models.map((m) => [m.plan.name, resolveClasses(m.plan, idPlan, m.plan.numClasses ?? m.plan.classes?.length ?? idPlan.classes.length).classes]));
     features.classesOf = (name) => classes.get(name) ?? [];

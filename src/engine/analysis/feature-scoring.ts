@@ -35,11 +35,15 @@ export class FeatureScoring {
   /** Model name → class names, set before the fit split is collected (labels for the class-conditional fit). */
   classesOf: (model: string) => string[] = () => [];
 
-  constructor(readonly enabled: boolean, readonly seed: number) {}
+  /**
+   * @param enabled a fit split exists, so the detectors are fitted and applied
+   * @param refit a calibration split exists, so full ID and calibration features are kept for the last-layer refit
+   */
+  constructor(readonly enabled: boolean, readonly refit: boolean) {}
 
   onBatch(model: { plan: ModelPlan }, split: SplitPlan, features: Float32Array, logits: Float32Array, n: number, d: number, folderClass: Int32Array, offset: number): void {
     this.keepSample(model.plan.name, split, features, n, d, offset);
-    if (split.role === 'id' || split.role === 'calib') this.keepFull(model.plan.name, split, features, n, d, offset);
+    if (this.refit && (split.role === 'id' || split.role === 'calib')) this.keepFull(model.plan.name, split, features, n, d, offset);
     if (!this.enabled) return;
     const name = model.plan.name;
     if (split.role === 'fit') {

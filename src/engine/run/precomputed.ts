@@ -16,7 +16,7 @@ async function optionalNpy(file: string) {
  * Runs the same diagnostics on outputs computed elsewhere: each split folder holds logits.npy [N,K] and optionally
  * labels.npy [N] (class indices) and features.npy [N,D].
  */
-export async function loadPrecomputed(plans: SplitPlan[], name: string, seed: number): Promise<RunData> {
+export async function loadPrecomputed(plans: SplitPlan[], name: string): Promise<RunData> {
   if (plans.some((p) => p.noise)) throw new UserError('noise:N splits need a model; precomputed logits cannot be generated');
   let k = -1;
   const loaded = [];
@@ -42,7 +42,7 @@ export async function loadPrecomputed(plans: SplitPlan[], name: string, seed: nu
     logitsOutput: 'logits.npy', featuresOutput: loaded.some((l) => l.features) ? 'features.npy' : undefined,
     classes, numClasses: k, metadata: {}, warnings: [],
   };
-  const features = new FeatureScoring(plans.some((p) => p.role === 'fit'), seed);
+  const features = new FeatureScoring(plans.some((p) => p.role === 'fit'), plans.some((p) => p.role === 'calib'));
   const fakeLoaded = { plan: model, provider: 'precomputed' };
   const splits: SplitOutputs[] = [];
   for (const role of ['fit', 'id', 'ood', 'calib'] as const) {
