@@ -1,4 +1,4 @@
-// Builds every bundle: extension host, CLI, inference worker, webview, and (with --tests) the unit tests and benches.
+// Builds every bundle: extension host, CLI, inference and decoding workers, webview, and (with --tests) the unit tests and benches.
 import * as esbuild from 'esbuild';
 import { readdirSync, statSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -36,7 +36,7 @@ const node = {
 };
 
 const configs = [
-  { ...node, entryPoints: { extension: 'src/extension.ts', worker: 'src/engine/inference/worker.ts' }, outdir: 'dist' },
+  { ...node, entryPoints: { extension: 'src/extension.ts', worker: 'src/engine/inference/worker.ts', 'decode-worker': 'src/engine/image/decode-worker.ts' }, outdir: 'dist' },
   { ...node, entryPoints: { cli: 'src/cli/main.ts' }, outdir: 'dist', banner: { js: '#!/usr/bin/env node' } },
   {
     bundle: true,

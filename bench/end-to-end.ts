@@ -20,7 +20,7 @@ import { calibrationMetrics } from '../src/engine/metrics/calibration-metrics';
 const { values: a } = parseArgs({
   options: {
     mode: { type: 'string' }, model: { type: 'string' }, id: { type: 'string' }, ood: { type: 'string' },
-    out: { type: 'string' }, batch: { type: 'string', default: '64' },
+    out: { type: 'string' }, batch: { type: 'string', default: '64' }, 'decode-threads': { type: 'string' },
   },
 });
 
@@ -50,13 +50,24 @@ async function main() {
   const batch = Number(a.batch);
   if (a.mode === 'e2e') {
     const t0 = performance.now();
-    const report = await runScore({ models: [a.model!], id: a.id!, ood: [a.ood!], batchSize: batch });
+    const decodeThreads = a['decode-threads'] ? Number(a['decode-threads']) : undefined;
+    // Seconds from the start to the end of each phase, to show where the fixed costs are.
+    const phases: Record<string, number> = {};
+    let phase = 'start';
+    const onProgress = (p: { phase: string }) => {
+      if (p.phase !== phase) phases[phase] = (performance.now() - t0) / 1000;
+      if (process.env.BENCH_MEM && p.phase !== phase) { (globalThis as any).gc?.(); const m = process.memoryUsage(); process.stderr.write(`${phase}: rss ${(m.rss/1e6).toFixed(0)} heap ${(m.heapUsed/1e6).toFixed(0)}/${(m.heapTotal/1e6).toFixed(0)} ext ${(m.external/1e6).toFixed(0)} ab ${(m.arrayBuffers/1e6).toFixed(0)} maxrss ${rssMB().toFixed(0)}\n`); }
+      phase = p.phase;
+    };
+    const report = await runScore({ models: [a.model!], id: a.id!, ood: [a.ood!], batchSize: batch, decodeThreads }, { onProgress });
+    phases.analysis = (performance.now() - t0) / 1000;
     const out = a.out ?? path.join(os.tmpdir(), `oodlens-bench-${process.pid}.json`);
     await writeJsonReport(report, out);
     const seconds = (performance.now() - t0) / 1000;
+    phases.write = seconds;
     if (!a.out) rmSync(out, { force: true });
     const images = report.splits.reduce((s, x) => s + x.count, 0);
-    return { mode: 'e2e', images, seconds, imagesPerSecond: images / seconds, peakRssMB: rssMB() };
+    return { mode: 'e2e', images, seconds, imagesPerSecond: images / seconds, peakRssMB: rssMB(), phases };
   }
   const files = await listAll();
   const decoded = await decodeAll(files);

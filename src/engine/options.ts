@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import type { PreprocessHints } from './model/inspect';
 
 export interface RunOptions {
@@ -24,8 +25,10 @@ export interface RunOptions {
   /** Bootstrap confidence intervals on OOD metrics (resamples; 0 = off). */
   bootstrap?: number;
   seed?: number;
-  /** Images decoded concurrently (default 16). */
+  /** Images sharp decodes concurrently on libuv threads (default 16); the formats the decoding threads leave. */
   decodeConcurrency?: number;
+  /** Threads that read and decode files (default: one per core but one, at most 4). */
+  decodeThreads?: number;
   /**
    * Which models form the "ensemble": true (default) = all of them when there are two or more with the same
    * classes, false = none (models compared side by side), or a list of model names.
@@ -59,3 +62,8 @@ export const DEFAULTS = {
   decodeConcurrency: 16,
   seed: 0,
 } as const;
+
+/** One core is left for the main thread and inference; the fast path is cheap enough that 4 threads saturate a disk. */
+export function defaultDecodeThreads(): number {
+  return Math.max(1, Math.min(4, availableParallelism() - 1));
+}

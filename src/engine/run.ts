@@ -8,6 +8,8 @@ import { resolveClasses } from './run/classes';
 import { FeatureScoring } from './analysis/feature-scoring';
 import { buildReport, type RunData } from './analysis/build-report';
 import { UserError, CancelledError } from './util/errors';
+import { DecodePool } from './image/decode-pool';
+import { defaultDecodeThreads } from './options';
 
 export type { RunOptions, RunHooks, Progress } from './options';
 
@@ -17,10 +19,7 @@ export type { RunOptions, RunHooks, Progress } from './options';
  */
 export async function runScore(opts: RunOptions, hooks: RunHooks = {}): Promise<Report> {
   const started = Date.now();
-  const signal = hooks.signal;
   const log = hooks.log ?? (() => undefined);
-  const progress = (p: Omit<Progress, 'imagesPerSecond'> & { imagesPerSecond?: number }) =>
-    hooks.onProgress?.({ imagesPerSecond: 0, ...p });
   const batchSize = opts.batchSize ?? DEFAULTS.batchSize;
   if (!Number.isInteger(batchSize) || batchSize < 1) throw new UserError(`Batch size must be a positive integer (got ${opts.batchSize})`);
 
@@ -28,6 +27,25 @@ export async function runScore(opts: RunOptions, hooks: RunHooks = {}): Promise<
   // Models load in their workers while the folders are listed.
   const loading = opts.models.length ? loadModels(opts.models, providers, opts.preprocess ?? {}, log) : null;
   loading?.catch(() => undefined);
+  // Decoding threads start while the folders are listed, too.
+  const pool = opts.models.length ? new DecodePool(opts.decodeThreads ?? defaultDecodeThreads()) : null;
+  try {
+    return await scoreWith(opts, hooks, { started, loading, pool });
+  } finally {
+    pool?.close();
+  }
+}
+
+async function scoreWith(
+  opts: RunOptions,
+  hooks: RunHooks,
+  { started, loading, pool }: { started: number; loading: Promise<LoadedModel[]> | null; pool: DecodePool | null },
+): Promise<Report> {
+  const signal = hooks.signal;
+  const log = hooks.log ?? (() => undefined);
+  const progress = (p: Omit<Progress, 'imagesPerSecond'> & { imagesPerSecond?: number }) =>
+    hooks.onProgress?.({ imagesPerSecond: 0, ...p });
+  const batchSize = opts.batchSize ?? DEFAULTS.batchSize;
   progress({ phase: 'listing', done: 0, total: 0 });
   let plans: SplitPlan[];
   try {
@@ -53,7 +71,7 @@ export async function runScore(opts: RunOptions, hooks: RunHooks = {}): Promise<
     const data = await loadPrecomputed(plans, opts.precomputedName ?? 'precomputed');
     return buildReport(data, opts, { started, partial: false, log });
   }
-  if (!loading) throw new UserError('No model given (--model M.onnx), and the ID folder holds no logits.npy');
+  if (!loading || !pool) throw new UserError('No model given (--model M.onnx), and the ID folder holds no logits.npy');
 
   progress({ phase: 'loading', done: 0, total: 0 });
   const models = await loading;
@@ -66,6 +84,7 @@ export async function runScore(opts: RunOptions, hooks: RunHooks = {}): Promise<
     const ctx = {
       models,
       batchSize,
+      decodePool: pool,
       decodeConcurrency: opts.decodeConcurrency ?? DEFAULTS.decodeConcurrency,
       signal,
       onProgress: hooks.onProgress,

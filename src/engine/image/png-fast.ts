@@ -80,32 +80,43 @@ export function decodeSimplePng(buf: Uint8Array, expectWidth: number, expectHeig
   return { data: px, width, height, channels: srcChannels };
 }
 
+/** Reverses PNG row filters; one loop per filter type, since this runs for every byte of every image. */
 function unfilter(raw: Uint8Array, out: Uint8Array, stride: number, height: number, bpp: number): boolean {
-  let r = 0;
   for (let y = 0; y < height; y++) {
-    const filter = raw[r++];
+    const filter = raw[y * (stride + 1)];
+    const r = y * (stride + 1) + 1;
     const row = y * stride;
     const prev = row - stride;
-    for (let x = 0; x < stride; x++) {
-      const v = raw[r++];
-      const a = x >= bpp ? out[row + x - bpp] : 0;
-      const b = y > 0 ? out[prev + x] : 0;
-      let pred: number;
-      switch (filter) {
-        case 0: pred = 0; break;
-        case 1: pred = a; break;
-        case 2: pred = b; break;
-        case 3: pred = (a + b) >> 1; break;
-        case 4: {
-          const c = y > 0 && x >= bpp ? out[prev + x - bpp] : 0;
-          const p = a + b - c;
-          const pa = Math.abs(p - a), pb = Math.abs(p - b), pc = Math.abs(p - c);
-          pred = pa <= pb && pa <= pc ? a : pb <= pc ? b : c;
-          break;
+    const first = y === 0;
+    switch (filter) {
+      case 0:
+        out.set(raw.subarray(r, r + stride), row);
+        break;
+      case 1:
+        for (let x = 0; x < stride; x++) out[row + x] = raw[r + x] + (x >= bpp ? out[row + x - bpp] : 0);
+        break;
+      case 2:
+        if (first) out.set(raw.subarray(r, r + stride), row);
+        else for (let x = 0; x < stride; x++) out[row + x] = raw[r + x] + out[prev + x];
+        break;
+      case 3:
+        for (let x = 0; x < stride; x++) {
+          const a = x >= bpp ? out[row + x - bpp] : 0;
+          out[row + x] = raw[r + x] + ((a + (first ? 0 : out[prev + x])) >> 1);
         }
-        default: return false;
-      }
-      out[row + x] = (v + pred) & 0xff;
+        break;
+      case 4:
+        for (let x = 0; x < stride; x++) {
+          const left = x >= bpp;
+          const a = left ? out[row + x - bpp] : 0;
+          const b = first ? 0 : out[prev + x];
+          const c = first || !left ? 0 : out[prev + x - bpp];
+          const pa = Math.abs(b - c), pb = Math.abs(a - c), pc = Math.abs(a + b - 2 * c);
+          out[row + x] = raw[r + x] + (pa <= pb && pa <= pc ? a : pb <= pc ? b : c);
+        }
+        break;
+      default:
+        return false;
     }
   }
   return true;

@@ -36,20 +36,29 @@ export function makeSampleWriter(spec: PreprocessSpec): SampleWriter {
     shift[c] = mean / std;
   }
   const nchw = spec.layout === 'NCHW';
-  return (px, srcChannels, out, index) => {
-    const base = index * hw * C;
-    const colour = srcChannels >= 3;
-    for (let i = 0; i < hw; i++) {
-      const s = i * srcChannels;
-      if (C === 1) {
-        const v = colour ? (px[s] * 299 + px[s + 1] * 587 + px[s + 2] * 114) / 1000 : px[s];
-        out[base + i] = v * scale[0] - shift[0];
+  // One loop per source kind with the constants hoisted: this runs for every pixel of every image.
+  if (C === 1) {
+    const k = scale[0], b = shift[0];
+    return (px, srcChannels, out, index) => {
+      const base = index * hw;
+      if (srcChannels >= 3) {
+        for (let i = 0, s = 0; i < hw; i++, s += srcChannels) out[base + i] = ((px[s] * 299 + px[s + 1] * 587 + px[s + 2] * 114) / 1000) * k - b;
       } else {
-        for (let c = 0; c < 3; c++) {
-          const v = colour ? px[s + c] : px[s];
-          out[nchw ? base + c * hw + i : base + i * 3 + c] = v * scale[c] - shift[c];
-        }
+        for (let i = 0, s = 0; i < hw; i++, s += srcChannels) out[base + i] = px[s] * k - b;
       }
+    };
+  }
+  const [k0, k1, k2] = scale, [b0, b1, b2] = shift;
+  // Offsets of channels 0..2 of pixel i: base + i·step + c·plane.
+  const step = nchw ? 1 : 3, plane = nchw ? hw : 1;
+  return (px, srcChannels, out, index) => {
+    const base = index * hw * 3;
+    const colour = srcChannels >= 3;
+    for (let i = 0, s = 0, o = base; i < hw; i++, s += srcChannels, o += step) {
+      const r = px[s], g = colour ? px[s + 1] : r, bl = colour ? px[s + 2] : r;
+      out[o] = r * k0 - b0;
+      out[o + plane] = g * k1 - b1;
+      out[o + 2 * plane] = bl * k2 - b2;
     }
   };
 }

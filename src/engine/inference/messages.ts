@@ -29,6 +29,8 @@ export interface ResultReply {
   type: 'result';
   id: number;
   outputs: Record<string, { data: Float32Array; dims: number[] }>;
+  /** The request's input, handed back so that its memory is reused for a later batch. */
+  input: Float32Array;
 }
 
 export interface ErrorReply {

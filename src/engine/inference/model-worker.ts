@@ -1,29 +1,24 @@
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { LoadedReply, WorkerReply } from './messages';
-
-/** Finds the bundled worker script: next to the calling bundle (dist/) or one level up (dist/test, dist/bench). */
-function workerScript(): string {
-  for (const dir of [__dirname, path.join(__dirname, '..'), path.join(__dirname, '..', '..')]) {
-    const p = path.join(dir, 'worker.js');
-    if (fs.existsSync(p)) return p;
-  }
-  throw new Error(`inference worker bundle (worker.js) not found near ${__dirname}; run the build first`);
-}
+import { bundledScript } from '../util/bundled-script';
 
 type Outputs = Record<string, { data: Float32Array; dims: number[] }>;
+export interface RunResult {
+  outputs: Outputs;
+  /** The batch sent, handed back for reuse. */
+  input: Float32Array;
+}
 
 /** One model loaded in its own worker thread; `run` calls are answered in order. */
 export class ModelWorker {
   private readonly worker: Worker;
-  private readonly pending = new Map<number, { resolve(o: Outputs): void; reject(e: Error): void }>();
+  private readonly pending = new Map<number, { resolve(r: RunResult): void; reject(e: Error): void }>();
   private nextId = 0;
   private loaded?: { resolve(r: LoadedReply): void; reject(e: Error): void };
   private closed = false;
 
   constructor() {
-    this.worker = new Worker(workerScript());
+    this.worker = new Worker(bundledScript('worker.js'));
     this.worker.on('message', (msg: WorkerReply) => this.onMessage(msg));
     this.worker.on('error', (e) => this.failAll(e));
     this.worker.on('exit', () => this.failAll(new Error('inference worker stopped')));
@@ -36,8 +31,8 @@ export class ModelWorker {
     });
   }
 
-  /** Sends a batch; its buffer is transferred (the caller must not reuse it). */
-  run(inputName: string, data: Float32Array, dims: number[]): Promise<Outputs> {
+  /** Sends a batch; its buffer is transferred, and comes back with the result. */
+  run(inputName: string, data: Float32Array, dims: number[]): Promise<RunResult> {
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
@@ -65,7 +60,7 @@ export class ModelWorker {
       this.loaded?.resolve(msg);
       this.loaded = undefined;
     } else if (msg.type === 'result') {
-      this.pending.get(msg.id)?.resolve(msg.outputs);
+      this.pending.get(msg.id)?.resolve({ outputs: msg.outputs, input: msg.input });
       this.pending.delete(msg.id);
     } else if (msg.id === -1) {
       this.loaded?.reject(new Error(msg.message));

@@ -64,7 +64,9 @@ parentPort!.on('message', async (msg: WorkerRequest) => {
       outputs[name] = { data: own, dims: result[name].dims.map(Number) };
       transfer.push(own.buffer);
     }
-    reply({ type: 'result', id: msg.id, outputs }, transfer);
+    // onnxruntime is done with the input once run resolves.
+    transfer.push(msg.data.buffer as ArrayBuffer);
+    reply({ type: 'result', id: msg.id, outputs, input: msg.data }, transfer);
   } catch (e) {
     reply({ type: 'error', id: msg.type === 'run' ? msg.id : -1, message: e instanceof Error ? e.message.split('\n')[0] : String(e) });
   }

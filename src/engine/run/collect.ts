@@ -1,7 +1,7 @@
 import { decodeImage, DecodeError } from '../image/decode';
 import { makeSampleWriter, specKey, type PreprocessSpec, type SampleWriter } from '../image/preprocess';
-import type { RawImage } from '../image/png-fast';
-import { noisePixels } from '../dataset/noise';
+import type { DecodePool } from '../image/decode-pool';
+import { SampleStatus, type DecodeResult } from '../image/decode-messages';
 import type { ModelWorker } from '../inference/model-worker';
 import type { ModelPlan } from '../model/inspect';
 import type { Progress } from '../options';
@@ -37,6 +37,8 @@ export interface LoadedModel {
 export interface CollectContext {
   models: LoadedModel[];
   batchSize: number;
+  decodePool: DecodePool;
+  /** Files sharp decodes at once on the main thread (the formats and sizes the workers' fast path leaves). */
   decodeConcurrency: number;
   signal?: AbortSignal;
   /** Called with each batch's features (n × d) and logits for feature-based detectors. */
@@ -92,39 +94,52 @@ function looksLikeProbabilities(data: Float32Array, n: number, k: number): boole
   return true;
 }
 
-type Decoded = RawImage[] | DecodeError;
+/** One batch of samples decoded by the pool, with the files it left for sharp filled in. */
+interface Chunk {
+  start: number;
+  n: number;
+  result: DecodeResult;
+}
 
 /**
- * Streams one split through every model: files are decoded a window ahead (sharp works on libuv threads), packed
- * into batches, and each batch goes to every model's worker while the next one is being decoded. Memory holds a
- * few batches plus the per-sample outputs.
+ * Streams one split through every model: worker threads decode batch-sized chunks a few chunks ahead, the files
+ * they leave (other formats, other sizes) are decoded here by sharp on libuv threads, and each batch goes to every
+ * model's worker while the next ones are being decoded. Memory holds a few batches plus the per-sample outputs.
  */
 export async function collectSplit(plan: SplitPlan, ctx: CollectContext): Promise<SplitOutputs> {
   const groups = groupBySpec(ctx.models);
+  const specs = groups.map((g) => g.spec);
   const total = planSize(plan);
   const paths: string[] = [];
   const folderClass = new Int32Array(total);
   const skipped = [...plan.skipped];
   const store = new Map<string, { data: Float32Array | null; k: number }>();
   for (const m of ctx.models) store.set(m.plan.name, { data: null, k: m.plan.numClasses ?? 0 });
+  const label = (i: number) => (plan.noise ? `${plan.source}/${String(i).padStart(5, '0')}` : plan.files[i]);
+  const withSharpSlot = limiter(ctx.decodeConcurrency);
+  // Batch tensors go round decoding thread → model thread → back here → decoding thread, instead of being
+  // allocated per batch: dead batches otherwise pile up in threads whose small heaps rarely collect.
+  const spare = groups.map(() => [] as Float32Array[]);
 
-  const decodeAhead = new Map<number, Promise<Decoded>>();
-  let nextToDecode = 0;
-  const decode = (i: number): Promise<Decoded> => {
-    if (plan.noise) {
-      return Promise.resolve(groups.map((g) => ({
-        data: noisePixels(i, plan.noise!.seed, g.spec.height, g.spec.width, g.spec.channels),
-        width: g.spec.width, height: g.spec.height, channels: g.spec.channels,
-      })));
-    }
-    return Promise.all(groups.map((g) => decodeImage(plan.files[i], g.spec))).catch((e) =>
-      e instanceof DecodeError ? e : new DecodeError(String(e instanceof Error ? e.message : e)),
-    );
+  const decodeChunk = async (start: number, n: number): Promise<Chunk> => {
+    const source = plan.noise ? { noise: { seed: plan.noise.seed, start, count: n } } : { files: plan.files.slice(start, start + n) };
+    const result = await ctx.decodePool.decode({ specs, source, reuse: spare.map((list) => list.pop()) });
+    const left: number[] = [];
+    result.status.forEach((st, j) => st === SampleStatus.NeedsSharp && left.push(j));
+    await Promise.all(left.map((j) => withSharpSlot(async () => {
+      try {
+        const images = await Promise.all(groups.map((g) => decodeImage(plan.files[start + j], g.spec)));
+        groups.forEach((g, gi) => g.writer(images[gi].data, images[gi].channels, result.tensors[gi], j));
+        result.status[j] = SampleStatus.Ok;
+      } catch (e) {
+        result.status[j] = SampleStatus.Failed;
+        result.reasons[j] = e instanceof DecodeError ? e.message : `cannot decode (${e instanceof Error ? e.message : String(e)})`;
+      }
+    })));
+    return { start, n, result };
   };
 
-  let batchBuffers = groups.map((g) => new Float32Array(ctx.batchSize * g.sampleSize));
-  let inBatch = 0;
-  let scored = 0; // samples packed into batches
+  let scored = 0; // samples sent to the models
   let completed = 0; // samples whose outputs arrived from every model
   const inFlight: Promise<void>[] = [];
 
@@ -136,20 +151,18 @@ export async function collectSplit(plan: SplitPlan, ctx: CollectContext): Promis
     });
   };
 
-  const dispatch = () => {
-    const n = inBatch;
-    const offset = scored - n;
-    const buffers = batchBuffers;
-    batchBuffers = groups.map((g) => new Float32Array(ctx.batchSize * g.sampleSize));
-    inBatch = 0;
+  const dispatch = (buffers: Float32Array[], n: number) => {
+    const offset = scored;
+    scored += n;
     const jobs: Promise<void>[] = [];
     groups.forEach((g, gi) => {
-      const data = n === ctx.batchSize ? buffers[gi] : buffers[gi].subarray(0, n * g.sampleSize);
+      const data = buffers[gi];
       g.models.forEach((m, mi) => {
         const last = mi === g.models.length - 1;
         // The last model gets the batch itself (transferred); the others get copies.
         const payload = last ? data : data.slice();
-        jobs.push(m.worker.run(m.plan.inputName, payload, inputDims(m.plan, n)).then((out) => {
+        jobs.push(m.worker.run(m.plan.inputName, payload, inputDims(m.plan, n)).then(({ outputs: out, input }) => {
+          spare[gi].push(new Float32Array(input.buffer));
           const logitsOut = out[m.plan.logitsOutput];
           const k = logitsOut.dims[1] ?? logitsOut.data.length / n;
           const logits = logitsOut.data;
@@ -187,45 +200,53 @@ export async function collectSplit(plan: SplitPlan, ctx: CollectContext): Promis
     inFlight.push(batch);
   };
 
+  // Enough chunks ahead to keep every decoding thread busy while a batch is packed and sent.
+  const ahead: Promise<Chunk>[] = [];
+  const window = 2 * ctx.decodePool.size + 1;
+  let nextStart = 0;
   const fill = () => {
-    while (nextToDecode < total && decodeAhead.size < ctx.decodeConcurrency) {
-      decodeAhead.set(nextToDecode, decode(nextToDecode));
-      nextToDecode++;
+    while (nextStart < total && ahead.length < window) {
+      const n = Math.min(ctx.batchSize, total - nextStart);
+      const chunk = decodeChunk(nextStart, n);
+      chunk.catch(() => undefined);
+      ahead.push(chunk);
+      nextStart += n;
     }
   };
 
   let cancelled = false;
-  for (let i = 0; i < total; i++) {
+  while (ahead.length > 0 || nextStart < total) {
     if (ctx.signal?.aborted) {
       cancelled = true;
       break;
     }
     fill();
     // A huge image takes seconds to decode: a cancel must not wait for it.
-    const result = await raceAbort(decodeAhead.get(i)!, ctx.signal);
-    if (result === undefined) {
+    const chunk = await raceAbort(ahead.shift()!, ctx.signal);
+    if (chunk === undefined) {
       cancelled = true;
       break;
     }
-    decodeAhead.delete(i);
-    const label = plan.noise ? `${plan.source}/${String(i).padStart(5, '0')}` : plan.files[i];
-    if (result instanceof DecodeError) {
-      skipped.push({ path: label, reason: result.message });
-      ctx.progress.total--;
-      continue;
+    fill();
+    const { start, n, result } = chunk;
+    // Failed samples are dropped and the rest packed to the front: the batch is what remains.
+    let kept = 0;
+    for (let j = 0; j < n; j++) {
+      if (result.status[j] !== SampleStatus.Ok) {
+        skipped.push({ path: label(start + j), reason: result.reasons[j] ?? 'cannot decode' });
+        ctx.progress.total--;
+        continue;
+      }
+      if (kept !== j) groups.forEach((g, gi) => result.tensors[gi].copyWithin(kept * g.sampleSize, j * g.sampleSize, (j + 1) * g.sampleSize));
+      paths.push(label(start + j));
+      folderClass[scored + kept] = plan.noise ? -1 : plan.folderClass[start + j];
+      kept++;
     }
-    groups.forEach((g, gi) => g.writer(result[gi].data, result[gi].channels, batchBuffers[gi], inBatch));
-    paths.push(label);
-    folderClass[scored] = plan.noise ? -1 : plan.folderClass[i];
-    inBatch++;
-    scored++;
-    if (inBatch === ctx.batchSize) {
-      dispatch();
-      // Two batches in flight per model keep the workers busy while the next batch decodes.
-      if (inFlight.length >= 2) await raceAbort(inFlight.shift()!, ctx.signal);
-    }
+    if (kept === 0) continue;
+    dispatch(result.tensors.map((t, gi) => (t.length === kept * groups[gi].sampleSize ? t : t.subarray(0, kept * groups[gi].sampleSize))), kept);
+    // Two batches in flight per model keep the workers busy while the next batch is packed.
+    if (inFlight.length >= 2) await raceAbort(inFlight.shift()!, ctx.signal);
   }
-  if (!cancelled && inBatch > 0) dispatch();
   if (!cancelled) {
     for (const p of inFlight) {
       await raceAbort(p, ctx.signal);
@@ -249,6 +270,23 @@ export async function collectSplit(plan: SplitPlan, ctx: CollectContext): Promis
     skipped,
     perModel,
     notReached: total - kept - (skipped.length - plan.skipped.length),
+  };
+}
+
+/** Runs at most `max` of the given tasks at once; a finished task hands its slot to the next waiting one. */
+function limiter(max: number): <T>(task: () => Promise<T>) => Promise<T> {
+  let active = 0;
+  const waiting: (() => void)[] = [];
+  return async (task) => {
+    if (active < max) active++;
+    else await new Promise<void>((resolve) => waiting.push(resolve));
+    try {
+      return await task();
+    } finally {
+      const next = waiting.shift();
+      if (next) next();
+      else active--;
+    }
   };
 }
 
