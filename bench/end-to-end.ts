@@ -1,7 +1,7 @@
 // One benchmark measurement per process (so peak RSS belongs to it alone), printed as one JSON line.
 //   --mode e2e      folder of PNGs → scores + metrics + JSON report, through the real engine
 //   --mode ceiling  the same model on the same images already decoded into one tensor, onnxruntime-node in-process
-//   --mode decode   decoding (and resizing to the model's input) alone
+//   --mode decode   decoding (and resizing to the model's input) alone, on the engine's decoding threads
 //   --mode scoring  scores + metrics alone, on logits computed beforehand
 import { parseArgs } from 'node:util';
 import * as os from 'node:os';
@@ -9,7 +9,12 @@ import * as path from 'node:path';
 import { rmSync } from 'node:fs';
 import { runScore } from '../src/engine/run';
 import { listDataset } from '../src/engine/dataset/image-files';
-import { decodeImage } from '../src/engine/image/decode';
+import { DecodePool } from '../src/engine/image/decode-pool';
+import { SampleStatus } from '../src/engine/image/decode-messages';
+import { chunkDecoder, type Chunk } from '../src/engine/run/collect';
+import type { SplitPlan } from '../src/engine/run/plan';
+import { PathList } from '../src/engine/dataset/path-list';
+import { DEFAULTS, defaultDecodeThreads } from '../src/engine/options';
 import { makeSampleWriter } from '../src/engine/image/preprocess';
 import { inspectModel } from '../src/engine/model/inspect';
 import { writeJsonReport } from '../src/engine/report/write';
@@ -26,29 +31,50 @@ const { values: a } = parseArgs({
 
 const rssMB = () => process.resourceUsage().maxRSS / 1024;
 
-async function listAll(): Promise<string[]> {
-  const id = await listDataset(a.id!);
-  const ood = await listDataset(a.ood!);
-  return [...id.files, ...ood.files];
+/** JavaScript heap plus memory outside it (typed arrays, buffers) after a full collection; null without --expose-gc. */
+function held(): number | null {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (!gc) return null;
+  gc();
+  const m = process.memoryUsage();
+  return m.heapUsed + m.external;
 }
 
-async function decodeAll(files: string[]) {
-  const plan = await inspectModel(path.resolve(a.model!));
-  const s = plan.spec;
+async function listAll(): Promise<SplitPlan> {
+  const id = await listDataset(a.id!);
+  const ood = await listDataset(a.ood!);
+  const files = PathList.of([...id.files, ...ood.files]);
+  return { name: 'all', role: 'id', source: 'bench', files, folderClass: new Int32Array(files.length).fill(-1), classes: [], skipped: [] };
+}
+
+/** Decodes every image into one tensor as the engine does: decoding threads, sharp for what they leave. */
+async function decodeAll(plan: SplitPlan, batch: number) {
+  const model = await inspectModel(path.resolve(a.model!));
+  const s = model.spec;
   const size = s.channels * s.height * s.width;
-  const tensor = new Float32Array(files.length * size);
-  const write = makeSampleWriter(s);
+  const n = plan.files.length;
+  const tensor = new Float32Array(n * size);
+  const pool = new DecodePool(defaultDecodeThreads());
+  const spare: Float32Array[][] = [[]];
+  const decodeChunk = chunkDecoder(plan, [{ spec: s, writer: makeSampleWriter(s) }], pool, DEFAULTS.decodeConcurrency, spare);
   const t0 = performance.now();
-  for (let i = 0; i < files.length; i += 16) {
-    const chunk = await Promise.all(files.slice(i, i + 16).map((f) => decodeImage(f, s)));
-    chunk.forEach((img, j) => write(img.data, img.channels, tensor, i + j));
+  const ahead: Promise<Chunk>[] = [];
+  for (let start = 0, next = 0; start < n; start += batch) {
+    for (; next < n && ahead.length < 2 * pool.size + 1; next += batch) ahead.push(decodeChunk(next, Math.min(batch, n - next)));
+    const { n: m, result } = await ahead.shift()!;
+    if (result.status.some((st) => st !== SampleStatus.Ok)) throw new Error('bench images must all decode');
+    tensor.set(result.tensors[0].subarray(0, m * size), start * size);
+    spare[0].push(result.tensors[0]);
   }
-  return { plan, tensor, size, seconds: (performance.now() - t0) / 1000 };
+  const seconds = (performance.now() - t0) / 1000;
+  pool.close();
+  return { plan: model, tensor, size, seconds };
 }
 
 async function main() {
   const batch = Number(a.batch);
   if (a.mode === 'e2e') {
+    const heldBefore = held();
     const t0 = performance.now();
     const decodeThreads = a['decode-threads'] ? Number(a['decode-threads']) : undefined;
     // Seconds from the start to the end of each phase, to show where the fixed costs are.
@@ -56,7 +82,6 @@ async function main() {
     let phase = 'start';
     const onProgress = (p: { phase: string }) => {
       if (p.phase !== phase) phases[phase] = (performance.now() - t0) / 1000;
-      if (process.env.BENCH_MEM && p.phase !== phase) { (globalThis as any).gc?.(); const m = process.memoryUsage(); process.stderr.write(`${phase}: rss ${(m.rss/1e6).toFixed(0)} heap ${(m.heapUsed/1e6).toFixed(0)}/${(m.heapTotal/1e6).toFixed(0)} ext ${(m.external/1e6).toFixed(0)} ab ${(m.arrayBuffers/1e6).toFixed(0)} maxrss ${rssMB().toFixed(0)}\n`); }
       phase = p.phase;
     };
     const report = await runScore({ models: [a.model!], id: a.id!, ood: [a.ood!], batchSize: batch, decodeThreads }, { onProgress });
@@ -67,16 +92,18 @@ async function main() {
     phases.write = seconds;
     if (!a.out) rmSync(out, { force: true });
     const images = report.splits.reduce((s, x) => s + x.count, 0);
-    return { mode: 'e2e', images, seconds, imagesPerSecond: images / seconds, peakRssMB: rssMB(), phases };
+    // Memory the finished report keeps in the main thread (node --expose-gc only), per sample.
+    const retainedBytesPerSample = heldBefore === null ? null : (held()! - heldBefore) / images;
+    return { mode: 'e2e', images, seconds, imagesPerSecond: images / seconds, peakRssMB: rssMB(), phases, retainedBytesPerSample, samples: report.samples.length };
   }
-  const files = await listAll();
-  const decoded = await decodeAll(files);
-  if (a.mode === 'decode') return { mode: 'decode', images: files.length, seconds: decoded.seconds, imagesPerSecond: files.length / decoded.seconds, peakRssMB: rssMB() };
+  const all = await listAll();
+  const decoded = await decodeAll(all, batch);
+  const n = all.files.length;
+  if (a.mode === 'decode') return { mode: 'decode', images: n, seconds: decoded.seconds, imagesPerSecond: n / decoded.seconds, peakRssMB: rssMB() };
   const ort = require('onnxruntime-node') as typeof import('onnxruntime-node');
   const session = await ort.InferenceSession.create(path.resolve(a.model!), { executionProviders: ['cpu'], graphOptimizationLevel: 'all' });
   const { plan, tensor, size } = decoded;
   const dims = (n: number) => (plan.inputRank === 3 ? [n, plan.spec.height, plan.spec.width] : plan.spec.layout === 'NCHW' ? [n, plan.spec.channels, plan.spec.height, plan.spec.width] : [n, plan.spec.height, plan.spec.width, plan.spec.channels]);
-  const n = files.length;
   let k = 0;
   const logitsParts: Float32Array[] = [];
   const t0 = performance.now();

@@ -1,6 +1,7 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { UserError, throwIfAborted } from '../util/errors';
+import { PathList } from './path-list';
 
 /** Extensions decoded as images; anything else in a dataset folder is ignored silently. */
 export const IMAGE_EXTENSIONS = new Set(['.png', '.jpg', '.jpeg', '.webp', '.bmp', '.gif', '.tif', '.tiff']);
@@ -25,7 +26,7 @@ function errnoReason(what: string, e: unknown): string {
 export interface DatasetListing {
   /** Sorted class folder names (ImageFolder layout); empty for a flat folder. */
   classes: string[];
-  files: string[];
+  files: PathList;
   /** Index into `classes` per file; -1 for files directly in the root of an ImageFolder tree or a flat folder. */
   classOf: Int32Array;
   /** Entries that could not be listed (unreadable folders, broken links). */
@@ -34,11 +35,7 @@ export interface DatasetListing {
 
 const byName = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
-/**
- * What path.join(dir, name) puts before `name`. Paths are built as prefix + name with the prefix shared: a path
- * then costs one small string node, where path.join's normalizing leaves each holding a chain of slices and
- * concatenations (measured ≈ 390 bytes per file for 100,000 files, against ≈ 100).
- */
+/** What path.join(dir, name) puts before `name`; it is stored once per folder (see PathList). */
 function joinPrefix(dir: string): string {
   return path.join(dir, '_').slice(0, -1);
 }
@@ -49,7 +46,7 @@ function joinPrefix(dir: string): string {
  */
 async function walk(
   dir: string,
-  out: string[],
+  out: PathList,
   skipped: DatasetListing['skipped'],
   visited: Set<string>,
   signal?: AbortSignal,
@@ -75,21 +72,20 @@ async function walk(
   const prefix = joinPrefix(dir);
   for (const entry of entries) {
     if (isIgnoredEntry(entry.name)) continue;
-    const p = prefix + entry.name;
     let isDir = entry.isDirectory();
     let isFile = entry.isFile();
     if (entry.isSymbolicLink()) {
       try {
-        const st = await fs.stat(p);
+        const st = await fs.stat(prefix + entry.name);
         isDir = st.isDirectory();
         isFile = st.isFile();
       } catch {
-        skipped.push({ path: p, reason: 'broken symbolic link' });
+        skipped.push({ path: prefix + entry.name, reason: 'broken symbolic link' });
         continue;
       }
     }
-    if (isDir) await walk(p, out, skipped, visited, signal);
-    else if (isFile && isImageFile(entry.name)) out.push(p);
+    if (isDir) await walk(prefix + entry.name, out, skipped, visited, signal);
+    else if (isFile && isImageFile(entry.name)) out.push(prefix, entry.name);
   }
 }
 
@@ -120,7 +116,7 @@ export async function listDataset(root: string, signal?: AbortSignal): Promise<D
   }
   classDirs.sort(byName);
   const isClass = new Set(classDirs);
-  const files: string[] = [];
+  const files = new PathList();
   const classOf: number[] = [];
   const skipped: DatasetListing['skipped'] = [];
   const visited = new Set<string>([await fs.realpath(root)]);
@@ -130,7 +126,7 @@ export async function listDataset(root: string, signal?: AbortSignal): Promise<D
     const p = prefix + e.name;
     const target = e.isSymbolicLink() ? await fs.stat(p).catch(() => null) : e;
     if (target?.isFile()) {
-      files.push(p);
+      files.push(prefix, e.name);
       classOf.push(-1);
     } else if (!target) {
       skipped.push({ path: p, reason: 'broken symbolic link' });

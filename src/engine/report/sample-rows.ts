@@ -1,9 +1,10 @@
 import type { SampleRow } from './types';
+import type { PathSource } from '../dataset/path-list';
 
 /** One split's per-sample outputs, column by column (typed arrays), as the analysis computed them. */
 export interface SampleColumns {
   split: string;
-  paths: string[];
+  paths: PathSource;
   /** Class index into the first model's classes; −1 = none. Null for splits whose labels mean nothing (OOD). */
   labels: Int32Array | null;
   models: { name: string; prediction: Int32Array; scores: Record<string, Float64Array> }[];
@@ -20,7 +21,7 @@ export class SampleView implements SampleRow {
   constructor(private readonly cols: SampleColumns, private readonly i: number) {}
 
   get path(): string {
-    return this.cols.paths[this.i];
+    return this.cols.paths.get(this.i);
   }
 
   get split(): string {

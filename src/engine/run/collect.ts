@@ -8,6 +8,7 @@ import type { Progress } from '../options';
 import type { SplitPlan } from './plan';
 import { planSize } from './plan';
 import { UserError } from '../util/errors';
+import type { PathSource } from '../dataset/path-list';
 
 /** One model's outputs on one split, for the samples that were scored (in sample order). */
 export interface ModelSplitOutputs {
@@ -18,7 +19,7 @@ export interface ModelSplitOutputs {
 export interface SplitOutputs {
   plan: SplitPlan;
   /** Scored samples: file path (or noise:N/<i>) and folder class index. */
-  paths: string[];
+  paths: PathSource;
   folderClass: Int32Array;
   skipped: { path: string; reason: string }[];
   perModel: Map<string, ModelSplitOutputs>;
@@ -95,40 +96,33 @@ function looksLikeProbabilities(data: Float32Array, n: number, k: number): boole
 }
 
 /** One batch of samples decoded by the pool, with the files it left for sharp filled in. */
-interface Chunk {
+export interface Chunk {
   start: number;
   n: number;
   result: DecodeResult;
 }
 
 /**
- * Streams one split through every model: worker threads decode batch-sized chunks a few chunks ahead, the files
- * they leave (other formats, other sizes) are decoded here by sharp on libuv threads, and each batch goes to every
- * model's worker while the next ones are being decoded. Memory holds a few batches plus the per-sample outputs.
+ * Decodes batch-sized chunks of a split, one tensor per spec: the pool's threads take the fast path, and the files
+ * they leave are decoded here by sharp, at most `concurrency` at once. `spare` holds used tensors to fill again.
  */
-export async function collectSplit(plan: SplitPlan, ctx: CollectContext): Promise<SplitOutputs> {
-  const groups = groupBySpec(ctx.models);
+export function chunkDecoder(
+  plan: SplitPlan,
+  groups: readonly { spec: PreprocessSpec; writer: SampleWriter }[],
+  pool: DecodePool,
+  concurrency: number,
+  spare: Float32Array[][],
+): (start: number, n: number) => Promise<Chunk> {
   const specs = groups.map((g) => g.spec);
-  const total = planSize(plan);
-  const paths: string[] = [];
-  const folderClass = new Int32Array(total);
-  const skipped = [...plan.skipped];
-  const store = new Map<string, { data: Float32Array | null; k: number }>();
-  for (const m of ctx.models) store.set(m.plan.name, { data: null, k: m.plan.numClasses ?? 0 });
-  const label = (i: number) => (plan.noise ? `${plan.source}/${String(i).padStart(5, '0')}` : plan.files[i]);
-  const withSharpSlot = limiter(ctx.decodeConcurrency);
-  // Batch tensors go round decoding thread → model thread → back here → decoding thread, instead of being
-  // allocated per batch: dead batches otherwise pile up in threads whose small heaps rarely collect.
-  const spare = groups.map(() => [] as Float32Array[]);
-
-  const decodeChunk = async (start: number, n: number): Promise<Chunk> => {
+  const withSharpSlot = limiter(concurrency);
+  return async (start, n) => {
     const source = plan.noise ? { noise: { seed: plan.noise.seed, start, count: n } } : { files: plan.files.slice(start, start + n) };
-    const result = await ctx.decodePool.decode({ specs, source, reuse: spare.map((list) => list.pop()) });
+    const result = await pool.decode({ specs, source, reuse: spare.map((list) => list.pop()) });
     const left: number[] = [];
     result.status.forEach((st, j) => st === SampleStatus.NeedsSharp && left.push(j));
     await Promise.all(left.map((j) => withSharpSlot(async () => {
       try {
-        const images = await Promise.all(groups.map((g) => decodeImage(plan.files[start + j], g.spec)));
+        const images = await Promise.all(groups.map((g) => decodeImage(plan.files.get(start + j), g.spec)));
         groups.forEach((g, gi) => g.writer(images[gi].data, images[gi].channels, result.tensors[gi], j));
         result.status[j] = SampleStatus.Ok;
       } catch (e) {
@@ -138,6 +132,27 @@ export async function collectSplit(plan: SplitPlan, ctx: CollectContext): Promis
     })));
     return { start, n, result };
   };
+}
+
+/**
+ * Streams one split through every model: worker threads decode batch-sized chunks a few chunks ahead, the files
+ * they leave (other formats, other sizes) are decoded here by sharp on libuv threads, and each batch goes to every
+ * model's worker while the next ones are being decoded. Memory holds a few batches plus the per-sample outputs.
+ */
+export async function collectSplit(plan: SplitPlan, ctx: CollectContext): Promise<SplitOutputs> {
+  const groups = groupBySpec(ctx.models);
+  const total = planSize(plan);
+  const scoredIndex = new Int32Array(total); // plan index of each scored sample
+  const folderClass = new Int32Array(total);
+  const skipped = [...plan.skipped];
+  const store = new Map<string, { data: Float32Array | null; k: number }>();
+  for (const m of ctx.models) store.set(m.plan.name, { data: null, k: m.plan.numClasses ?? 0 });
+  const label = (i: number) => (plan.noise ? `${plan.source}/${String(i).padStart(5, '0')}` : plan.files.get(i));
+  // Batch tensors go round decoding thread → model thread → back here → decoding thread, instead of being
+  // allocated per batch: dead batches otherwise pile up in threads whose small heaps rarely collect.
+  const spare = groups.map(() => [] as Float32Array[]);
+
+  const decodeChunk = chunkDecoder(plan, groups, ctx.decodePool, ctx.decodeConcurrency, spare);
 
   let scored = 0; // samples sent to the models
   let completed = 0; // samples whose outputs arrived from every model
@@ -238,7 +253,7 @@ export async function collectSplit(plan: SplitPlan, ctx: CollectContext): Promis
         continue;
       }
       if (kept !== j) groups.forEach((g, gi) => result.tensors[gi].copyWithin(kept * g.sampleSize, j * g.sampleSize, (j + 1) * g.sampleSize));
-      paths.push(label(start + j));
+      scoredIndex[scored + kept] = start + j;
       folderClass[scored + kept] = plan.noise ? -1 : plan.folderClass[start + j];
       kept++;
     }
@@ -265,7 +280,7 @@ export async function collectSplit(plan: SplitPlan, ctx: CollectContext): Promis
   }
   return {
     plan,
-    paths: paths.slice(0, kept),
+    paths: { length: kept, get: (i) => label(scoredIndex[i]) },
     folderClass: folderClass.slice(0, kept),
     skipped,
     perModel,

@@ -2,6 +2,7 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import type { SplitRole } from '../report/types';
 import { listDataset } from '../dataset/image-files';
+import { PathList } from '../dataset/path-list';
 import { parseNoiseSpec } from '../dataset/noise';
 import { UserError } from '../util/errors';
 import type { RunOptions } from '../options';
@@ -12,7 +13,7 @@ export interface SplitPlan {
   role: SplitRole;
   source: string;
   /** Image files (empty for noise and precomputed splits). */
-  files: string[];
+  files: PathList;
   /** Folder class index (into `classes`) per file, -1 when unlabelled. */
   folderClass: Int32Array;
   classes: string[];
@@ -36,7 +37,7 @@ function uniqueName(base: string, taken: Set<string>): string {
 async function planFolder(source: string, role: SplitRole, taken: Set<string>, signal?: AbortSignal): Promise<SplitPlan> {
   const name = uniqueName(path.basename(path.resolve(source)), taken);
   if (await isPrecomputed(source)) {
-    return { name, role, source, files: [], folderClass: new Int32Array(0), classes: [], skipped: [], precomputed: source };
+    return { name, role, source, files: new PathList(), folderClass: new Int32Array(0), classes: [], skipped: [], precomputed: source };
   }
   const listing = await listDataset(source, signal);
   return { name, role, source, files: listing.files, folderClass: listing.classOf, classes: listing.classes, skipped: listing.skipped };
@@ -65,12 +66,12 @@ export async function planSplits(opts: RunOptions, signal?: AbortSignal): Promis
       name: uniqueName('holdout', taken),
       role: 'ood',
       source: `holdout:${id.name}/${opts.holdout.join(',')}`,
-      files: holdIdx.map((i) => id.files[i]),
+      files: id.files.subset(holdIdx),
       folderClass: Int32Array.from(holdIdx.map((i) => holdClasses.indexOf(id.classes[id.folderClass[i]]))),
       classes: holdClasses,
       skipped: [],
     });
-    id.files = keepIdx.map((i) => id.files[i]);
+    id.files = id.files.subset(keepIdx);
     id.folderClass = Int32Array.from(keepIdx.map((i) => remap[id.folderClass[i]]));
     id.classes = idClasses;
   }
@@ -78,7 +79,7 @@ export async function planSplits(opts: RunOptions, signal?: AbortSignal): Promis
     const noise = parseNoiseSpec(src);
     if (noise) {
       if (noise.count < 1) throw new UserError(`${src}: the noise split needs at least one image`);
-      plans.push({ name: uniqueName('noise', taken), role: 'ood', source: src, files: [], folderClass: new Int32Array(0), classes: [], skipped: [], noise });
+      plans.push({ name: uniqueName('noise', taken), role: 'ood', source: src, files: new PathList(), folderClass: new Int32Array(0), classes: [], skipped: [], noise });
     } else {
       plans.push(await planFolder(src, 'ood', taken, signal));
     }

@@ -58,7 +58,7 @@ export async function loadPrecomputed(plans: SplitPlan[], name: string): Promise
       }
       splits.push({
         plan: l.plan,
-        paths: Array.from({ length: l.n }, (_, i) => `${l.plan.name}#${i}`),
+        paths: { length: l.n, get: (i: number) => `${l.plan.name}#${i}` },
         folderClass,
         skipped: [],
         perModel: new Map([[name, { logits, numClasses: k }]]),
