@@ -1,5 +1,5 @@
 import type { Report } from './report/types';
-import { DEFAULTS, type Progress, type RunHooks, type RunOptions } from './options';
+import { DEFAULTS, defaultDecodeThreads, type Progress, type RunHooks, type RunOptions } from './options';
 import { planSplits, planSize, type SplitPlan } from './run/plan';
 import { collectSplit, type LoadedModel, type SplitOutputs } from './run/collect';
 import { loadPrecomputed } from './run/precomputed';
@@ -9,7 +9,6 @@ import { FeatureScoring } from './analysis/feature-scoring';
 import { buildReport, type RunData } from './analysis/build-report';
 import { UserError, CancelledError } from './util/errors';
 import { DecodePool } from './image/decode-pool';
-import { defaultDecodeThreads } from './options';
 
 export type { RunOptions, RunHooks, Progress } from './options';
 
@@ -22,13 +21,15 @@ export async function runScore(opts: RunOptions, hooks: RunHooks = {}): Promise<
   const log = hooks.log ?? (() => undefined);
   const batchSize = opts.batchSize ?? DEFAULTS.batchSize;
   if (!Number.isInteger(batchSize) || batchSize < 1) throw new UserError(`Batch size must be a positive integer (got ${opts.batchSize})`);
+  const decodeThreads = opts.decodeThreads ?? defaultDecodeThreads();
+  if (!Number.isInteger(decodeThreads) || decodeThreads < 1) throw new UserError(`Decode threads must be a positive integer (got ${opts.decodeThreads})`);
 
   const providers = opts.executionProviders ?? [...DEFAULTS.executionProviders];
   // Models load in their workers while the folders are listed.
   const loading = opts.models.length ? loadModels(opts.models, providers, opts.preprocess ?? {}, log) : null;
   loading?.catch(() => undefined);
   // Decoding threads start while the folders are listed, too.
-  const pool = opts.models.length ? new DecodePool(opts.decodeThreads ?? defaultDecodeThreads()) : null;
+  const pool = opts.models.length ? new DecodePool(decodeThreads) : null;
   try {
     return await scoreWith(opts, hooks, { started, loading, pool });
   } finally {

@@ -138,3 +138,23 @@ test('two runs at once give the same reports as one after the other', { timeout:
     t.cleanup();
   }
 });
+
+test('several decoding threads give the same report as one; a thread count that is not a positive integer is refused', { timeout: 60_000 }, async () => {
+  const t = tempDir();
+  try {
+    const m = models(path.join(t.dir, 'models'));
+    const a = path.join(t.dir, 'a');
+    const b = path.join(t.dir, 'b');
+    await imageFolder(a, ['a', 'b'], 40, SIZE, SIZE, 1);
+    // A different size goes through sharp on the main thread, interleaved with the threads' chunks.
+    await imageFolder(b, ['a', 'b'], 30, SIZE * 2, SIZE * 2, 3, 500);
+    const opts: RunOptions = { models: [m.classifier], id: a, ood: [b, 'noise:50'], batchSize: 4 };
+    const strip = (r: Report) => JSON.parse(JSON.stringify({ ...r, createdAt: '', durationMs: 0 }));
+    const one = strip(await runScore({ ...opts, decodeThreads: 1 }));
+    assert.deepEqual(strip(await runScore({ ...opts, decodeThreads: 3 })), one);
+    assert.equal(one.samples.length, 80 + 60 + 50);
+    for (const bad of [0, 1.5]) await assert.rejects(runScore({ ...opts, decodeThreads: bad }), /Decode threads must be a positive integer/);
+  } finally {
+    t.cleanup();
+  }
+});
