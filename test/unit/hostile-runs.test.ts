@@ -10,6 +10,9 @@ import { hugeImage, manyFilesFolder, models, nonFiniteFolders, SIZE } from '../h
 
 const MANY = process.env.OOD_LENS_SLOW_TESTS === '1' ? 100_000 : 20_000;
 
+/** A report as written, without its timing: sample rows are views over each run's own columns, so compare JSON. */
+const strip = (r: Report) => JSON.parse(JSON.stringify({ ...r, createdAt: '', durationMs: 0 }));
+
 test(`a flat folder of ${MANY.toLocaleString('en-US')} files is streamed with progress in bounded memory`, { timeout: 300_000 }, async () => {
   const t = tempDir();
   try {
@@ -129,8 +132,6 @@ test('two runs at once give the same reports as one after the other', { timeout:
     const second: RunOptions = { models: [m.probabilities, m.threeClasses], id: b, ood: [a, 'noise:40'], batchSize: 5, ensemble: false };
     const alone = [await runScore(first), await runScore(second)];
     const together = await Promise.all([runScore(first), runScore(second), runScore(first)]);
-    // Compared as written: sample rows are views over each run's own columns.
-    const strip = (r: Report) => JSON.parse(JSON.stringify({ ...r, createdAt: '', durationMs: 0 }));
     assert.deepEqual(strip(together[0]), strip(alone[0]));
     assert.deepEqual(strip(together[1]), strip(alone[1]));
     assert.deepEqual(strip(together[2]), strip(alone[0]));
@@ -149,7 +150,6 @@ test('several decoding threads give the same report as one; a thread count that 
     // A different size goes through sharp on the main thread, interleaved with the threads' chunks.
     await imageFolder(b, ['a', 'b'], 30, SIZE * 2, SIZE * 2, 3, 500);
     const opts: RunOptions = { models: [m.classifier], id: a, ood: [b, 'noise:50'], batchSize: 4 };
-    const strip = (r: Report) => JSON.parse(JSON.stringify({ ...r, createdAt: '', durationMs: 0 }));
     const one = strip(await runScore({ ...opts, decodeThreads: 1 }));
     assert.deepEqual(strip(await runScore({ ...opts, decodeThreads: 3 })), one);
     assert.equal(one.samples.length, 80 + 60 + 50);
