@@ -79,13 +79,14 @@ test('an unreadable dataset folder is a clear error; an unreadable class sub-fol
   const t = tempDir();
   try {
     const bad = await badFilesFolder(t.dir);
-    const fsp = fs.promises as { readdir: typeof fs.promises.readdir };
-    const original = fsp.readdir;
+    // Tests run as root here, which reads any folder: opening the locked ones fails as it would for a user.
+    const fsp = fs.promises as { opendir: typeof fs.promises.opendir };
+    const original = fsp.opendir;
     const locked = new Set([t.dir, path.join(t.dir, 'b', 'deeper')]);
-    fsp.readdir = ((p: fs.PathLike, ...rest: unknown[]) => {
+    fsp.opendir = ((p: fs.PathLike, ...rest: unknown[]) => {
       if (locked.has(String(p))) return Promise.reject(Object.assign(new Error('EACCES'), { code: 'EACCES' }));
       return (original as (...a: unknown[]) => Promise<unknown>).call(fs.promises, p, ...rest);
-    }) as typeof fs.promises.readdir;
+    }) as typeof fs.promises.opendir;
     try {
       await assert.rejects(listDataset(t.dir), { name: 'UserError', message: `Cannot read folder ${t.dir}: permission denied` });
       locked.delete(t.dir);
@@ -93,7 +94,7 @@ test('an unreadable dataset folder is a clear error; an unreadable class sub-fol
       assert.deepEqual(listing.skipped, [{ path: path.join(t.dir, 'b', 'deeper'), reason: 'cannot read folder: permission denied' }]);
       assert.equal([...listing.files].filter((f) => /good\d\.png$/.test(f)).length, bad.good.length);
     } finally {
-      fsp.readdir = original;
+      fsp.opendir = original;
     }
   } finally {
     t.cleanup();

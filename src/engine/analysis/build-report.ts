@@ -8,8 +8,8 @@ import type { SplitPlan } from '../run/plan';
 import { mapLabels, resolveClasses } from '../run/classes';
 import { computeLogitScores, predictions, LOGIT_SCORES, type LogitScore } from '../scores/logit-scores';
 import { computeEnsembleScores, klRuleFlags } from '../scores/ensemble-scores';
-import { bootstrapCI, oodMetrics, rocPrCurves, OOD_METRIC_NAMES } from '../metrics/ood-metrics';
-import { deploymentThreshold, flaggedFraction, scaledEntropyThreshold } from '../metrics/threshold';
+import { bootstrapCI, curvesOfSorted, oodMetricsOfSorted, sortScores, OOD_METRIC_NAMES, type SortedScores } from '../metrics/ood-metrics';
+import { flaggedFraction, scaledEntropyOfSorted, thresholdOfSorted } from '../metrics/threshold';
 import { calibrationReport } from './calibration-report';
 import { histogram } from './histograms';
 import { pcaProjection } from './projection';
@@ -96,31 +96,39 @@ export function buildReport(data: RunData, opts: RunOptions, ctx: { started: num
 
   const ood: OodRow[] = [];
   const curves: CurveSet[] = [];
-  for (const s of allScored) {
-    const id = idOut && s.perSplit.get(idOut.plan.name);
-    if (!id) continue;
-    for (const o of oodOuts) {
-      const od = s.perSplit.get(o.plan.name);
-      if (!od) continue;
-      for (const score of Object.keys(id.scores)) {
-        const m = oodMetrics(id.scores[score], od.scores[score]);
-        const row: OodRow = { model: s.name, split: o.plan.name, score, ...m };
-        if (opts.bootstrap) row.ci = bootstrapCI(id.scores[score], od.scores[score], OOD_METRIC_NAMES, { resamples: opts.bootstrap, seed: opts.seed ?? DEFAULTS.seed });
-        ood.push(row);
-        curves.push({ model: s.name, split: o.plan.name, score, ...rocPrCurves(id.scores[score], od.scores[score]) });
-      }
-    }
-  }
-
   const keep = opts.keepFraction ?? DEFAULTS.keepFraction;
   const thresholds: ThresholdRow[] = [];
   const histograms: HistogramSet[] = [];
   const fitOn = calibOut ?? idOut;
   for (const s of allScored) {
+    const id = idOut && s.perSplit.get(idOut.plan.name);
     const fitted = fitOn && s.perSplit.get(fitOn.plan.name);
-    if (!fitted) continue;
-    for (const score of Object.keys(fitted.scores)) {
-      const t = deploymentThreshold(fitted.scores[score], keep);
+    const oodSplits: { name: string; v: NonNullable<typeof id>; ood: OodRow[]; curves: CurveSet[] }[] = [];
+    for (const o of id ? oodOuts : []) {
+      const v = s.perSplit.get(o.plan.name);
+      if (v) oodSplits.push({ name: o.plan.name, v, ood: [], curves: [] });
+    }
+    const names = new Set([...(id ? Object.keys(id.scores) : []), ...(fitted ? Object.keys(fitted.scores) : [])]);
+    for (const score of names) {
+      // Metrics, curves and threshold of a score read one sorted copy per split, made once and dropped with the
+      // score: sorting is most of their cost, and the copies are the analysis's largest temporary memory.
+      const sorted = new Map<Float64Array, SortedScores>();
+      const sortedOf = (v: Float64Array) => {
+        let r = sorted.get(v);
+        if (!r) sorted.set(v, (r = sortScores(v)));
+        return r;
+      };
+      for (const o of id && score in id.scores ? oodSplits : []) {
+        const a = sortedOf(id!.scores[score]);
+        const b = sortedOf(o.v.scores[score]);
+        const row: OodRow = { model: s.name, split: o.name, score, ...oodMetricsOfSorted(a, b) };
+        if (opts.bootstrap) row.ci = bootstrapCI(id!.scores[score], o.v.scores[score], OOD_METRIC_NAMES, { resamples: opts.bootstrap, seed: opts.seed ?? DEFAULTS.seed });
+        o.ood.push(row);
+        o.curves.push({ model: s.name, split: o.name, score, ...curvesOfSorted(a.sorted, b.sorted) });
+      }
+      if (!fitted || !(score in fitted.scores)) continue;
+      const fit = sortedOf(fitted.scores[score]).sorted;
+      const t = thresholdOfSorted(fit, keep);
       const flagged: Record<string, number> = {};
       const bySplit = new Map<string, Float64Array>();
       for (const [split, v] of s.perSplit) {
@@ -129,11 +137,16 @@ export function buildReport(data: RunData, opts: RunOptions, ctx: { started: num
       }
       const row: ThresholdRow = { model: s.name, score, fittedOn: fitOn!.plan.name, keepFraction: keep, threshold: t, flagged };
       if (score === 'entropy') {
-        const e = scaledEntropyThreshold(fitted.scores[score], keep);
+        const e = scaledEntropyOfSorted(fit, keep);
         row.minMaxScaled = { threshold: e.scaled, min: e.min, max: e.max };
       }
       thresholds.push(row);
       histograms.push(histogram(s.name, score, bySplit, opts.histogramBins ?? DEFAULTS.histogramBins, Number.isFinite(t) ? t : null));
+    }
+    // Rows by split, then score, as the report has always listed them.
+    for (const o of oodSplits) {
+      ood.push(...o.ood);
+      curves.push(...o.curves);
     }
   }
 

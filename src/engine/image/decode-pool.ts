@@ -1,5 +1,5 @@
-import { Worker } from 'node:worker_threads';
-import { bundledScript } from '../util/bundled-script';
+import type { Worker } from 'node:worker_threads';
+import { startBundledWorker } from '../util/bundled-script';
 import type { DecodeJob, DecodeReply, DecodeResult } from './decode-messages';
 
 interface Thread {
@@ -14,7 +14,7 @@ export class DecodePool {
 
   constructor(readonly size: number) {
     for (let i = 0; i < size; i++) {
-      const t: Thread = { worker: new Worker(bundledScript('decode-worker.js')), pending: new Map() };
+      const t: Thread = { worker: startBundledWorker('decode-worker.js'), pending: new Map() };
       t.worker.on('message', (msg: DecodeReply) => {
         const id = msg.type === 'result' ? msg.result.id : msg.id;
         const p = t.pending.get(id);

@@ -1,6 +1,6 @@
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import type { LoadedReply, WorkerReply } from './messages';
-import { bundledScript } from '../util/bundled-script';
+import { startBundledWorker } from '../util/bundled-script';
 
 type Outputs = Record<string, { data: Float32Array; dims: number[] }>;
 export interface RunResult {
@@ -18,7 +18,7 @@ export class ModelWorker {
   private closed = false;
 
   constructor() {
-    this.worker = new Worker(bundledScript('worker.js'));
+    this.worker = startBundledWorker('worker.js');
     this.worker.on('message', (msg: WorkerReply) => this.onMessage(msg));
     this.worker.on('error', (e) => this.failAll(e));
     this.worker.on('exit', () => this.failAll(new Error('inference worker stopped')));

@@ -42,6 +42,21 @@ export function oodMetrics(id: Float64Array, ood: Float64Array): OodMetrics {
   return metricsFromSorted(sortedWithoutNaN(id), sortedWithoutNaN(ood), id.length, ood.length);
 }
 
+/** Scores of one split as the metrics read them: sorted without NaN (see sortedWithoutNaN), and how many there were. */
+export interface SortedScores {
+  sorted: Float64Array;
+  total: number;
+}
+
+export function sortScores(scores: Float64Array): SortedScores {
+  return { sorted: sortedWithoutNaN(scores), total: scores.length };
+}
+
+/** oodMetrics on splits sorted beforehand, for callers that also draw curves or fit thresholds on them. */
+export function oodMetricsOfSorted(id: SortedScores, ood: SortedScores): OodMetrics {
+  return metricsFromSorted(id.sorted, ood.sorted, id.total, ood.total);
+}
+
 function emptyMetrics(nId: number, nOod: number, exId: number, exOod: number, reason: string): OodMetrics {
   return {
     n_id: nId, n_ood: nOod, n_excluded_id: exId, n_excluded_ood: exOod,
@@ -126,8 +141,11 @@ export type Curves = Omit<CurveSet, 'model' | 'split' | 'score'>;
  * that flags at least one OOD sample. Points are computed on the fly (O(maxPoints) memory beyond the sorts).
  */
 export function rocPrCurves(id: Float64Array, ood: Float64Array, maxPoints = 1000): Curves {
-  const a = sortedWithoutNaN(id);
-  const b = sortedWithoutNaN(ood);
+  return curvesOfSorted(sortedWithoutNaN(id), sortedWithoutNaN(ood), maxPoints);
+}
+
+/** rocPrCurves on ascending NaN-free scores (SortedScores.sorted). */
+export function curvesOfSorted(a: Float64Array, b: Float64Array, maxPoints = 1000): Curves {
   const nId = a.length;
   const nOod = b.length;
   if (nId === 0 || nOod === 0) {

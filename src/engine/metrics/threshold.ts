@@ -8,7 +8,11 @@ import { sortedWithoutNaN } from './sort';
  * score is NaN.
  */
 export function deploymentThreshold(scores: Float64Array, keep = 0.95): number {
-  const s = sortedWithoutNaN(scores);
+  return thresholdOfSorted(sortedWithoutNaN(scores), keep);
+}
+
+/** deploymentThreshold on ascending NaN-free scores. */
+export function thresholdOfSorted(s: Float64Array, keep = 0.95): number {
   return s.length ? s[keepCount(s.length, keep) - 1] : NaN;
 }
 
@@ -42,7 +46,11 @@ export interface ScaledEntropyThreshold {
  * max − min = 0 and scaled is 0.
  */
 export function scaledEntropyThreshold(entropy: Float64Array, q = 0.95): ScaledEntropyThreshold {
-  const s = sortedWithoutNaN(entropy);
+  return scaledEntropyOfSorted(sortedWithoutNaN(entropy), q);
+}
+
+/** scaledEntropyThreshold on ascending NaN-free entropies. */
+export function scaledEntropyOfSorted(s: Float64Array, q = 0.95): ScaledEntropyThreshold {
   if (!s.length) return { scaled: NaN, raw: NaN, min: NaN, max: NaN };
   const min = s[0];
   const max = s[s.length - 1];
