@@ -14,6 +14,8 @@ export interface RunRequest {
   inputName: string;
   data: Float32Array;
   dims: number[];
+  /** Output buffers of earlier results the engine is done with, to copy the next outputs into. */
+  reuse: ArrayBuffer[];
 }
 
 export type WorkerRequest = LoadRequest | RunRequest;

@@ -2,6 +2,9 @@ import type { Worker } from 'node:worker_threads';
 import type { LoadedReply, WorkerReply } from './messages';
 import { startBundledWorker } from '../util/bundled-script';
 
+/** Enough for a few batches in flight of a model with several outputs. */
+const MAX_SPARE_OUTPUTS = 16;
+
 type Outputs = Record<string, { data: Float32Array; dims: number[] }>;
 export interface RunResult {
   outputs: Outputs;
@@ -16,6 +19,8 @@ export class ModelWorker {
   private nextId = 0;
   private loaded?: { resolve(r: LoadedReply): void; reject(e: Error): void };
   private closed = false;
+  /** Output buffers given back by the caller, sent with the next run to be filled again. */
+  private spareOutputs: ArrayBuffer[] = [];
 
   constructor() {
     this.worker = startBundledWorker('worker.js');
@@ -34,10 +39,16 @@ export class ModelWorker {
   /** Sends a batch; its buffer is transferred, and comes back with the result. */
   run(inputName: string, data: Float32Array, dims: number[]): Promise<RunResult> {
     const id = this.nextId++;
+    const reuse = this.spareOutputs.splice(0);
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
-      this.worker.postMessage({ type: 'run', id, inputName, data, dims }, [data.buffer as ArrayBuffer]);
+      this.worker.postMessage({ type: 'run', id, inputName, data, dims, reuse }, [data.buffer as ArrayBuffer, ...reuse]);
     });
+  }
+
+  /** Hands a result's outputs back once the caller has copied what it needs from them, to be filled again. */
+  recycle(outputs: Outputs): void {
+    for (const o of Object.values(outputs)) if (this.spareOutputs.length < MAX_SPARE_OUTPUTS) this.spareOutputs.push(o.data.buffer as ArrayBuffer);
   }
 
   /**

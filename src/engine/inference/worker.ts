@@ -10,6 +10,8 @@ const ort: Ort = require('onnxruntime-node');
 ort.env.logLevel = 'fatal';
 let session: InferenceSession | undefined;
 let outputNames: string[] = [];
+/** Output buffers handed back by the engine (see ModelWorker.recycle). */
+let free: ArrayBuffer[] = [];
 
 function reply(msg: WorkerReply, transfer: ArrayBuffer[] = []): void {
   parentPort!.postMessage(msg, transfer);
@@ -46,12 +48,24 @@ function toFloat32(t: Tensor): Float32Array {
   return out;
 }
 
+/**
+ * A copy in a handed-back buffer when one is big enough: fresh buffers sent to the main thread are freed only when
+ * its garbage collector runs, which it seldom does while it mostly waits, so dead outputs piled up there.
+ */
+function ownCopy(data: Float32Array): Float32Array {
+  const i = free.findIndex((b) => b.byteLength >= data.byteLength);
+  const out = i >= 0 ? new Float32Array(free.splice(i, 1)[0], 0, data.length) : new Float32Array(data.length);
+  out.set(data);
+  return out;
+}
+
 parentPort!.on('message', async (msg: WorkerRequest) => {
   try {
     if (msg.type === 'load') {
       await load(msg.modelPath, msg.providers, msg.outputs, msg.intraOpThreads);
       return;
     }
+    free = free.concat(msg.reuse);
     if (!session) throw new Error('model not loaded');
     const feeds = { [msg.inputName]: new ort.Tensor('float32', msg.data, msg.dims) };
     const result = await session.run(feeds, outputNames);
@@ -60,9 +74,9 @@ parentPort!.on('message', async (msg: WorkerRequest) => {
     for (const name of outputNames) {
       const data = toFloat32(result[name]);
       // Copy out of onnxruntime's buffer so the transfer cannot detach memory it still owns.
-      const own = new Float32Array(data);
+      const own = ownCopy(data);
       outputs[name] = { data: own, dims: result[name].dims.map(Number) };
-      transfer.push(own.buffer);
+      transfer.push(own.buffer as ArrayBuffer);
     }
     // onnxruntime is done with the input once run resolves.
     transfer.push(msg.data.buffer as ArrayBuffer);

@@ -202,6 +202,7 @@ export async function collectSplit(plan: SplitPlan, ctx: CollectContext): Promis
             const d = feat.data.length / n;
             ctx.onFeatures(m, plan, feat.data, logits, n, d, folderClass.subarray(offset, offset + n), offset);
           }
+          m.worker.recycle(out);
         }));
       });
     });
