@@ -277,12 +277,14 @@ export async function collectSplit(plan: SplitPlan, ctx: CollectContext): Promis
   const perModel = new Map<string, ModelSplitOutputs>();
   for (const [name, s] of store) {
     const k = s.k;
-    perModel.set(name, { logits: s.data ? s.data.slice(0, kept * k) : new Float32Array(0), numClasses: k });
+    // A full split keeps its buffer; only a cut-short one is copied down to what was scored.
+    const logits = !s.data ? new Float32Array(0) : s.data.length === kept * k ? s.data : s.data.slice(0, kept * k);
+    perModel.set(name, { logits, numClasses: k });
   }
   return {
     plan,
     paths: { length: kept, get: (i) => label(scoredIndex[i]) },
-    folderClass: folderClass.slice(0, kept),
+    folderClass: kept === total ? folderClass : folderClass.slice(0, kept),
     skipped,
     perModel,
     notReached: total - kept - (skipped.length - plan.skipped.length),
