@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { ensureImageFolder } from './lib/fashion-mnist';
+import { ensureImageFolder, warmPageCache } from './lib/fashion-mnist';
 
 const quick = process.argv.includes('--quick');
 const root = path.resolve(__dirname, '..', '..');
@@ -51,6 +51,7 @@ async function main() {
   const count = quick ? 2000 : 25000;
   const folder = path.join(dev, `fmnist-${count}`);
   const { source } = await ensureImageFolder(folder, count);
+  await warmPageCache(folder);
   const id = path.join(folder, 'id');
   const ood = path.join(folder, 'ood');
   const versionOf = (pkg: string): string => JSON.parse(readFileSync(path.join(root, 'node_modules', pkg, 'package.json'), 'utf8')).version;
@@ -119,6 +120,7 @@ async function main() {
     const n = quick ? 128 : 1000;
     const small = path.join(dev, `fmnist-${n}`);
     await ensureImageFolder(small, n);
+    await warmPageCache(small);
     const args = ['--model', resnet, '--id', path.join(small, 'id'), '--ood', path.join(small, 'ood'), '--batch', '32'];
     const stages = [
       ['decode + resize to 224×224 + preprocess', child('end-to-end.js', ['--mode', 'decode', ...args])],
@@ -147,6 +149,7 @@ async function main() {
   for (const n of memCounts) {
     const f = path.join(dev, `fmnist-${n}`);
     await ensureImageFolder(f, n);
+    await warmPageCache(f);
     const args = ['--mode', 'e2e', '--model', demoModel, '--id', path.join(f, 'id'), '--ood', path.join(f, 'ood')];
     mem.push(median(repeat(() => child('end-to-end.js', args, ['--expose-gc'])), 'peakRssMB'));
   }

@@ -1,5 +1,6 @@
 // Real benchmark images: Debian's dataset-fashion-mnist files, written out as an ImageFolder of PNGs once.
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync, renameSync, rmSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import sharp from 'sharp';
@@ -65,6 +66,15 @@ export async function ensureImageFolder(out: string, count: number): Promise<{ s
   renameSync(tmp, out);
   writeFileSync(marker, new Date().toISOString());
   return { source };
+}
+
+/**
+ * Reads every file under `folder` once. A fresh machine starts with a cold page cache, and without this the first
+ * timed run alone read the images from disk (5,000 img/s against 13,000 for the runs after it).
+ */
+export async function warmPageCache(folder: string): Promise<void> {
+  const files = readdirSync(folder, { recursive: true, withFileTypes: true }).filter((e) => e.isFile());
+  for (let i = 0; i < files.length; i += 64) await Promise.all(files.slice(i, i + 64).map((e) => readFile(path.join(e.parentPath, e.name))));
 }
 
 function synthetic(i: number): Uint8Array {

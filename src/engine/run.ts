@@ -26,7 +26,7 @@ export async function runScore(opts: RunOptions, hooks: RunHooks = {}): Promise<
 
   const providers = opts.executionProviders ?? [...DEFAULTS.executionProviders];
   // Models load in their workers while the folders are listed.
-  const loading = opts.models.length ? loadModels(opts.models, providers, opts.preprocess ?? {}, log) : null;
+  const loading = opts.models.length ? loadModels(opts.models, providers, opts.preprocess ?? {}, { batchSize, decodeThreads }, log) : null;
   loading?.catch(() => undefined);
   // Decoding threads start while the folders are listed, too.
   const pool = opts.models.length ? new DecodePool(decodeThreads) : null;

@@ -6,6 +6,22 @@ export interface LoadRequest {
   providers: string[];
   outputs: string[];
   intraOpThreads?: number;
+  /** Without intraOpThreads: times the model once loaded, to give a cheap one fewer threads (see ThreadProbe). */
+  probe?: ThreadProbe;
+}
+
+/**
+ * With onnxruntime's default of one thread per core, a model's threads take turns with the decoding threads on the
+ * same cores; for a cheap model that made whole runs 15 % slower on 2 cores. So the worker also makes the session
+ * with `cheapThreads` threads and keeps that one when it runs a batch at no more than `cheapMicros` per image,
+ * i.e. fast enough to keep pace with decoding.
+ */
+export interface ThreadProbe {
+  inputName: string;
+  /** One full batch. */
+  dims: number[];
+  cheapMicros: number;
+  cheapThreads: number;
 }
 
 export interface RunRequest {
@@ -25,6 +41,8 @@ export interface LoadedReply {
   provider: string;
   /** Why earlier providers in the preference list were not used. */
   fallbacks: string[];
+  /** Intra-op threads of the session; undefined = onnxruntime's default (one per core). */
+  threads?: number;
 }
 
 export interface ResultReply {

@@ -1,5 +1,5 @@
 import type { Worker } from 'node:worker_threads';
-import type { LoadedReply, WorkerReply } from './messages';
+import type { LoadedReply, ThreadProbe, WorkerReply } from './messages';
 import { startBundledWorker } from '../util/bundled-script';
 
 /** Enough for a few batches in flight of a model with several outputs. */
@@ -29,10 +29,10 @@ export class ModelWorker {
     this.worker.on('exit', () => this.failAll(new Error('inference worker stopped')));
   }
 
-  load(modelPath: string, providers: string[], outputs: string[], intraOpThreads?: number): Promise<LoadedReply> {
+  load(modelPath: string, providers: string[], outputs: string[], threads: { intraOpThreads?: number; probe?: ThreadProbe } = {}): Promise<LoadedReply> {
     return new Promise((resolve, reject) => {
       this.loaded = { resolve, reject };
-      this.worker.postMessage({ type: 'load', modelPath, providers, outputs, intraOpThreads });
+      this.worker.postMessage({ type: 'load', modelPath, providers, outputs, ...threads });
     });
   }
 

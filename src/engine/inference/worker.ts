@@ -1,7 +1,7 @@
 // Runs an onnxruntime session in a worker thread: InferenceSession.run blocks the thread it runs on.
 import { parentPort } from 'node:worker_threads';
 import type { InferenceSession, Tensor } from 'onnxruntime-node';
-import type { WorkerReply, WorkerRequest } from './messages';
+import type { ThreadProbe, WorkerReply, WorkerRequest } from './messages';
 
 type Ort = typeof import('onnxruntime-node');
 const ort: Ort = require('onnxruntime-node');
@@ -17,26 +17,73 @@ function reply(msg: WorkerReply, transfer: ArrayBuffer[] = []): void {
   parentPort!.postMessage(msg, transfer);
 }
 
-async function load(modelPath: string, providers: string[], outputs: string[], threads?: number): Promise<void> {
+function create(modelPath: string, provider: string, threads?: number): Promise<InferenceSession> {
+  return ort.InferenceSession.create(modelPath, {
+    executionProviders: [provider],
+    graphOptimizationLevel: 'all',
+    ...(threads ? { intraOpNumThreads: threads } : {}),
+    // Idle onnxruntime threads spin by default; here they would take the cores the decoding needs.
+    extra: { session: { intra_op: { allow_spinning: '0' } } },
+  });
+}
+
+/** Microseconds one run of zeros in `dims` takes. */
+async function timeRun(s: InferenceSession, inputName: string, dims: number[]): Promise<number> {
+  const input = new ort.Tensor('float32', new Float32Array(dims.reduce((a, b) => a * b, 1)), dims);
+  const t0 = performance.now();
+  await s.run({ [inputName]: input });
+  return (performance.now() - t0) * 1000;
+}
+
+/**
+ * A second session of the model with `probe.cheapThreads` threads, when that one runs a batch at no more than
+ * `probe.cheapMicros` per image (best of three after a warm-up); null otherwise. A model that takes over a
+ * millisecond for one image is not cheap, and is not made twice to find out.
+ */
+async function leanSession(modelPath: string, s: InferenceSession, probe: ThreadProbe): Promise<InferenceSession | null> {
+  const one = [1, ...probe.dims.slice(1)];
+  await timeRun(s, probe.inputName, one);
+  if ((await timeRun(s, probe.inputName, one)) > 1000) return null;
+  const lean = await create(modelPath, 'cpu', probe.cheapThreads);
+  try {
+    await timeRun(lean, probe.inputName, probe.dims);
+    let best = Infinity;
+    for (let i = 0; i < 3; i++) best = Math.min(best, await timeRun(lean, probe.inputName, probe.dims));
+    if (best / probe.dims[0] <= probe.cheapMicros) return lean;
+  } catch {
+    // e.g. a fixed batch dimension: the default session stays.
+  }
+  await lean.release();
+  return null;
+}
+
+async function load(modelPath: string, providers: string[], outputs: string[], threads?: number, probe?: ThreadProbe): Promise<void> {
   const fallbacks: string[] = [];
   const prefs = [...providers.filter((p) => p !== 'cpu'), 'cpu'];
   for (const provider of prefs) {
     try {
-      session = await ort.InferenceSession.create(modelPath, {
-        executionProviders: [provider],
-        graphOptimizationLevel: 'all',
-        ...(threads ? { intraOpNumThreads: threads } : {}),
-        // Idle onnxruntime threads spin by default; here they would take the cores the decoding needs.
-        extra: { session: { intra_op: { allow_spinning: '0' } } },
-      });
-      outputNames = outputs;
-      reply({ type: 'loaded', provider, fallbacks });
-      return;
+      session = await create(modelPath, provider, threads);
     } catch (e) {
       const msg = e instanceof Error ? e.message.split('\n')[0] : String(e);
       if (provider === 'cpu') throw new Error(msg);
       fallbacks.push(`${provider}: ${msg}`);
+      continue;
     }
+    outputNames = outputs;
+    if (provider === 'cpu' && !threads && probe) {
+      try {
+        const lean = await leanSession(modelPath, session, probe);
+        if (lean) {
+          await session.release();
+          session = lean;
+          threads = probe.cheapThreads;
+        }
+      } catch {
+        // Only a speed-up: a model that fails on zeros keeps its session, and its real batches report the error.
+      }
+    }
+    reply({ type: 'loaded', provider, fallbacks, threads });
+    return;
   }
 }
 
@@ -62,7 +109,7 @@ function ownCopy(data: Float32Array): Float32Array {
 parentPort!.on('message', async (msg: WorkerRequest) => {
   try {
     if (msg.type === 'load') {
-      await load(msg.modelPath, msg.providers, msg.outputs, msg.intraOpThreads);
+      await load(msg.modelPath, msg.providers, msg.outputs, msg.intraOpThreads, msg.probe);
       return;
     }
     free = free.concat(msg.reuse);

@@ -35,8 +35,9 @@ export async function writeFileAtomic(file: string, data: string | Uint8Array | 
   }
 }
 
+/** JSON.stringify already writes NaN and ±Infinity as null, which is what the schema asks for. */
 export function reportJson(report: Report): string {
-  return JSON.stringify(report, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? null : v));
+  return JSON.stringify(report);
 }
 
 /** Rows written per chunk: the whole report never exists as one string, so writing it does not double memory. */

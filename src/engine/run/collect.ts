@@ -75,7 +75,7 @@ function groupBySpec(models: LoadedModel[]): SpecGroup[] {
   return [...groups.values()];
 }
 
-function inputDims(plan: ModelPlan, n: number): number[] {
+export function inputDims(plan: ModelPlan, n: number): number[] {
   const { channels: C, height: H, width: W, layout } = plan.spec;
   if (plan.inputRank === 3) return [n, H, W];
   return layout === 'NCHW' ? [n, C, H, W] : [n, H, W, C];

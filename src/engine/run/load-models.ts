@@ -3,13 +3,27 @@ import * as path from 'node:path';
 import { inspectModel, type PreprocessHints } from '../model/inspect';
 import { ModelWorker } from '../inference/model-worker';
 import { UserError } from '../util/errors';
-import type { LoadedModel } from './collect';
+import { inputDims, type LoadedModel } from './collect';
+
+/**
+ * Microseconds one decoding thread takes for the cheapest images, 28×28 PNGs, on the 2-core bench machine
+ * (opening and reading the file is half of it). A model whose inference, on the threads the decoding leaves free,
+ * is at least as fast as the decoding threads together is given only those threads (see ThreadProbe).
+ */
+const CHEAPEST_DECODE_MICROS = 45;
 
 /**
  * Inspects every model and loads each in its own worker thread. Several models share the cores: each session
- * gets its share of threads so parallel workers do not oversubscribe them. On failure every worker is closed.
+ * gets its share of threads so parallel workers do not oversubscribe them. A lone model that proves cheap is left
+ * the cores the decoding threads do not use (ThreadProbe). On failure every worker is closed.
  */
-export async function loadModels(files: string[], providers: string[], hints: PreprocessHints, log: (level: 'warn', m: string) => void): Promise<LoadedModel[]> {
+export async function loadModels(
+  files: string[],
+  providers: string[],
+  hints: PreprocessHints,
+  run: { batchSize: number; decodeThreads: number },
+  log: (level: 'warn', m: string) => void,
+): Promise<LoadedModel[]> {
   const plans = await Promise.all(files.map((m) => inspectModel(path.resolve(m), hints)));
   const names = new Set<string>();
   for (const m of plans) {
@@ -21,7 +35,11 @@ export async function loadModels(files: string[], providers: string[], hints: Pr
   try {
     await Promise.all(models.map(async (m) => {
       const outputs = [m.plan.logitsOutput, ...(m.plan.featuresOutput ? [m.plan.featuresOutput] : [])];
-      const loaded = await m.worker.load(m.plan.path, providers, outputs, threads).catch((e: Error) => {
+      const cheapThreads = Math.max(1, os.availableParallelism() - run.decodeThreads);
+      const probe = threads === undefined && cheapThreads < os.availableParallelism()
+        ? { inputName: m.plan.inputName, dims: inputDims(m.plan, run.batchSize), cheapMicros: CHEAPEST_DECODE_MICROS / run.decodeThreads, cheapThreads }
+        : undefined;
+      const loaded = await m.worker.load(m.plan.path, providers, outputs, { intraOpThreads: threads, probe }).catch((e: Error) => {
         throw new UserError(`Cannot load model ${path.basename(m.plan.path)}: ${e.message}`);
       });
       m.provider = loaded.provider;
