@@ -12,7 +12,7 @@ export interface LoadRequest {
 
 /**
  * With onnxruntime's default of one thread per core, a model's threads take turns with the decoding threads on the
- * same cores; for a cheap model that made whole runs 15 % slower on 2 cores. So the worker also makes the session
+ * same cores; for a cheap model that made whole runs take 15 % longer on 2 cores. So the worker also makes the session
  * with `cheapThreads` threads and keeps that one when it runs a batch at no more than `cheapMicros` per image,
  * i.e. fast enough to keep pace with decoding.
  */

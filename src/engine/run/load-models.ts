@@ -6,9 +6,9 @@ import { UserError } from '../util/errors';
 import { inputDims, type LoadedModel } from './collect';
 
 /**
- * Microseconds one decoding thread takes for the cheapest images, 28×28 PNGs, on the 2-core bench machine
- * (opening and reading the file is half of it). A model whose inference, on the threads the decoding leaves free,
- * is at least as fast as the decoding threads together is given only those threads (see ThreadProbe).
+ * Microseconds one decoding thread takes per image for the cheapest images, 28×28 PNGs: 32–44 µs in the bench runs
+ * on the 2-core machine (opening and reading the file is over half of it). A model whose inference, on the threads
+ * the decoding leaves free, is at least as fast as the decoding threads together is given only those threads.
  */
 const CHEAPEST_DECODE_MICROS = 45;
 
