@@ -31,7 +31,7 @@ export async function runScore(opts: RunOptions, hooks: RunHooks = {}): Promise<
   // Decoding threads start while the folders are listed, too.
   const pool = opts.models.length ? new DecodePool(decodeThreads) : null;
   try {
-    return await scoreWith(opts, hooks, { started, loading, pool });
+    return await scoreWith(opts, hooks, { started, batchSize, log, loading, pool });
   } finally {
     pool?.close();
   }
@@ -40,13 +40,12 @@ export async function runScore(opts: RunOptions, hooks: RunHooks = {}): Promise<
 async function scoreWith(
   opts: RunOptions,
   hooks: RunHooks,
-  { started, loading, pool }: { started: number; loading: Promise<LoadedModel[]> | null; pool: DecodePool | null },
+  run: { started: number; batchSize: number; log: NonNullable<RunHooks['log']>; loading: Promise<LoadedModel[]> | null; pool: DecodePool | null },
 ): Promise<Report> {
+  const { started, batchSize, log, loading, pool } = run;
   const signal = hooks.signal;
-  const log = hooks.log ?? (() => undefined);
   const progress = (p: Omit<Progress, 'imagesPerSecond'> & { imagesPerSecond?: number }) =>
     hooks.onProgress?.({ imagesPerSecond: 0, ...p });
-  const batchSize = opts.batchSize ?? DEFAULTS.batchSize;
   progress({ phase: 'listing', done: 0, total: 0 });
   let plans: SplitPlan[];
   try {

@@ -2,7 +2,7 @@
 // Only the synchronous fast path runs here; files that need sharp go back to the main thread, which keeps libvips
 // (a native library that must not be unloaded with a worker) out of worker threads.
 import { parentPort } from 'node:worker_threads';
-import { decodeFast, DecodeError } from './decode';
+import { decodeFast, decodeFailure } from './decode';
 import { makeSampleWriter, specKey, type PreprocessSpec, type SampleWriter } from './preprocess';
 import { noisePixels } from '../dataset/noise';
 import { SampleStatus, type DecodeJob, type DecodeReply, type DecodeResult } from './decode-messages';
@@ -38,7 +38,7 @@ function decodeJob(job: DecodeJob): DecodeResult {
       else status[j] = SampleStatus.NeedsSharp;
     } catch (e) {
       status[j] = SampleStatus.Failed;
-      reasons[j] = e instanceof DecodeError ? e.message : `cannot decode (${e instanceof Error ? e.message : String(e)})`;
+      reasons[j] = decodeFailure(e);
     }
   }
   return { id: job.id, tensors, status, reasons };

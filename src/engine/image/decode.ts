@@ -28,6 +28,11 @@ function sharp(): SharpFactory {
 
 export class DecodeError extends Error {}
 
+/** The reason a sample is skipped: a DecodeError's own words, anything else (a bug, a native failure) wrapped. */
+export function decodeFailure(e: unknown): string {
+  return e instanceof DecodeError ? e.message : `cannot decode (${e instanceof Error ? e.message : String(e)})`;
+}
+
 type Input = { bytes: Buffer; head: Uint8Array } | { file: string; head: Uint8Array };
 
 function readFailure(e: unknown): DecodeError {

@@ -1,4 +1,4 @@
-import { decodeImage, DecodeError } from '../image/decode';
+import { decodeImage, decodeFailure } from '../image/decode';
 import { makeSampleWriter, specKey, type PreprocessSpec, type SampleWriter } from '../image/preprocess';
 import type { DecodePool } from '../image/decode-pool';
 import { SampleStatus, type DecodeResult } from '../image/decode-messages';
@@ -127,7 +127,7 @@ export function chunkDecoder(
         result.status[j] = SampleStatus.Ok;
       } catch (e) {
         result.status[j] = SampleStatus.Failed;
-        result.reasons[j] = e instanceof DecodeError ? e.message : `cannot decode (${e instanceof Error ? e.message : String(e)})`;
+        result.reasons[j] = decodeFailure(e);
       }
     })));
     return { start, n, result };

@@ -30,13 +30,14 @@ export async function loadModels(
     if (names.has(m.name)) throw new UserError(`Two models are named "${m.name}"; rename one file`);
     names.add(m.name);
   }
-  const threads = plans.length > 1 ? Math.max(1, Math.floor(os.availableParallelism() / plans.length)) : undefined;
+  const cores = os.availableParallelism();
+  const threads = plans.length > 1 ? Math.max(1, Math.floor(cores / plans.length)) : undefined;
+  const cheapThreads = Math.max(1, cores - run.decodeThreads);
   const models: LoadedModel[] = plans.map((plan) => ({ plan, worker: new ModelWorker(), provider: 'cpu' }));
   try {
     await Promise.all(models.map(async (m) => {
       const outputs = [m.plan.logitsOutput, ...(m.plan.featuresOutput ? [m.plan.featuresOutput] : [])];
-      const cheapThreads = Math.max(1, os.availableParallelism() - run.decodeThreads);
-      const probe = threads === undefined && cheapThreads < os.availableParallelism()
+      const probe = threads === undefined && cheapThreads < cores
         ? { inputName: m.plan.inputName, dims: inputDims(m.plan, run.batchSize), cheapMicros: CHEAPEST_DECODE_MICROS / run.decodeThreads, cheapThreads }
         : undefined;
       const loaded = await m.worker.load(m.plan.path, providers, outputs, { intraOpThreads: threads, probe }).catch((e: Error) => {
