@@ -11,10 +11,13 @@ import { ReportStore } from './vscode/store';
 import { ModelWatcher } from './vscode/watch';
 import { CONFIG_NAME, ConfigCodeLens, ConfigDiagnostics } from './vscode/workspaceConfig';
 
+let runnerOfSession: Runner | undefined;
+
 export function activate(ctx: vscode.ExtensionContext): void {
   const log = vscode.window.createOutputChannel('OOD Lens', { log: true });
   const store = new ReportStore(ctx.workspaceState);
   const runner = new Runner(store, log);
+  runnerOfSession = runner;
   const status = new HeadlineStatus(store);
   const diagnostics = new ConfigDiagnostics(store);
   const codeLens = new ConfigCodeLens(store);
@@ -32,10 +35,12 @@ export function activate(ctx: vscode.ExtensionContext): void {
     vscode.window.registerFileDecorationProvider(decorations),
     vscode.languages.registerCodeLensProvider({ scheme: 'file', pattern: `**/${CONFIG_NAME}` }, codeLens),
     ...registerCommands({ ctx, store, runner, pickers: new Pickers(ctx.workspaceState), diagnostics }),
-    { dispose: () => runner.cancel() },
   );
   // The status bar and CodeLens show the last report of this workspace; reading it must not delay activation.
   setTimeout(() => void store.restore(), 0);
 }
 
-export function deactivate(): void {}
+/** The host exits after this resolves: a run is cancelled and its inference threads are let end first. */
+export function deactivate(): Promise<void> | undefined {
+  return runnerOfSession?.stop();
+}

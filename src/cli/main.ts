@@ -12,6 +12,7 @@ import { writeFileAtomic, writeJsonReport, samplesCsv } from '../engine/report/w
 import { loadHtmlAssets, renderHtmlReport } from '../engine/report/html';
 import type { Report } from '../engine/report/types';
 import { UserError } from '../engine/util/errors';
+import { inferenceThreadsStopped } from '../engine/inference/live-threads';
 
 const VERSION = '0.1.0';
 const packageRoot = path.resolve(__dirname, '..');
@@ -106,7 +107,7 @@ async function main(argv: string[]): Promise<number> {
   }
   const controller = new AbortController();
   const onSigint = () => {
-    if (controller.signal.aborted) process.exit(130);
+    if (controller.signal.aborted) quitAtOnce();
     process.stderr.write('\nood-lens: cancelling (Ctrl-C again to quit at once); keeping what was scored\n');
     controller.abort();
   };
@@ -151,12 +152,27 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
+/**
+ * A second Ctrl-C: dies by the signal itself (exit status 130 in a shell). process.exit would tear down inference
+ * threads that may be inside onnxruntime, which aborts the process; a signal's default action runs no teardown.
+ */
+function quitAtOnce(): void {
+  process.removeAllListeners('SIGINT');
+  process.kill(process.pid, 'SIGINT');
+}
+
+/** Exits once no inference thread is inside onnxruntime (see live-threads.ts). */
+async function exit(code: number): Promise<never> {
+  await inferenceThreadsStopped();
+  process.exit(code);
+}
+
 main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
+  (code) => exit(code),
   (e: unknown) => {
     const msg = e instanceof Error ? e.message : String(e);
     process.stderr.write(`ood-lens: ${e instanceof UserError ? msg : `unexpected error: ${msg.split('\n')[0]}`}\n`);
     if (process.env.OOD_LENS_DEBUG && e instanceof Error) process.stderr.write(`${e.stack}\n`);
-    process.exit(1);
+    return exit(1);
   },
 );

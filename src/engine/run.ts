@@ -9,6 +9,7 @@ import { FeatureScoring } from './analysis/feature-scoring';
 import { buildReport, type RunData } from './analysis/build-report';
 import { UserError, CancelledError } from './util/errors';
 import { DecodePool } from './image/decode-pool';
+import { trackThreads } from './inference/live-threads';
 
 export type { RunOptions, RunHooks, Progress } from './options';
 
@@ -24,10 +25,12 @@ export async function runScore(opts: RunOptions, hooks: RunHooks = {}): Promise<
   const decodeThreads = opts.decodeThreads ?? defaultDecodeThreads();
   if (!Number.isInteger(decodeThreads) || decodeThreads < 1) throw new UserError(`Decode threads must be a positive integer (got ${opts.decodeThreads})`);
 
+  if (hooks.signal?.aborted) return cancelledBeforeScoring(opts, started);
+
   const providers = opts.executionProviders ?? [...DEFAULTS.executionProviders];
-  // Models load in their workers while the folders are listed.
+  // Models load in their workers while the folders are listed. Until the load settles it may still start threads.
   const loading = opts.models.length ? loadModels(opts.models, providers, opts.preprocess ?? {}, { batchSize, decodeThreads }, log) : null;
-  loading?.catch(() => undefined);
+  if (loading) trackThreads(loading.catch(() => undefined));
   // Decoding threads start while the folders are listed, too.
   const pool = opts.models.length ? new DecodePool(decodeThreads) : null;
   try {

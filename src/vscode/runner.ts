@@ -30,7 +30,7 @@ export interface RunListener {
 const PROGRESS_INTERVAL_MS = 250;
 
 export class Runner {
-  private active?: { label: string; controller: AbortController };
+  private active?: { label: string; controller: AbortController; settled: Promise<unknown> };
   private last?: RunRequest;
   private rerunQueued = false;
   private readonly listeners: RunListener[] = [];
@@ -53,6 +53,18 @@ export class Runner {
     this.active?.controller.abort();
   }
 
+  /**
+   * Extension shutdown: cancels the run and resolves once no inference thread is inside onnxruntime. The extension
+   * host exits after deactivate; tearing such a thread down aborts the host, and every extension with it.
+   */
+  async stop(): Promise<void> {
+    const active = this.active;
+    active?.controller.abort();
+    await active?.settled.catch(() => undefined);
+    const { inferenceThreadsStopped } = await import('../engine/inference/live-threads');
+    await inferenceThreadsStopped();
+  }
+
   /** Resolves with the report (partial when cancelled), or undefined when refused or failed. */
   async run(req: RunRequest): Promise<Report | undefined> {
     if (this.active) {
@@ -62,7 +74,8 @@ export class Runner {
       return undefined;
     }
     const controller = new AbortController();
-    this.active = { label: req.label, controller };
+    let settle!: () => void;
+    this.active = { label: req.label, controller, settled: new Promise<void>((r) => (settle = r)) };
     this.last = req;
     this.log.info(`${req.label}: started`);
     this.listeners.forEach((l) => l.started(req.label));
@@ -93,6 +106,7 @@ export class Runner {
       return undefined;
     } finally {
       this.active = undefined;
+      settle();
       this.listeners.forEach((l) => l.finished());
       if (this.rerunQueued) {
         this.rerunQueued = false;

@@ -75,10 +75,12 @@ export async function badFilesFolder(root: string): Promise<BadFilesFolder> {
     put(path.join(root, '.ipynb_checkpoints', 'x.png'), png),
     put(path.join(root, '__MACOSX', 'a', '._good1.png'), 'resource fork'),
   ];
-  // Link loops: a folder that links to itself, and one that links back to the dataset root.
+  // Link loops: a folder that links to itself (a folder already walked: silent), and one that links back to the
+  // dataset root (a folder enclosing the split: skipped with its reason).
   symlinkSync('.', path.join(root, 'a', 'self'));
   mkdirSync(path.join(root, 'b', 'deeper'));
   symlinkSync('../..', path.join(root, 'b', 'deeper', 'up'));
+  bad.push({ file: path.join(root, 'b', 'deeper', 'up'), reason: /^symbolic link to an enclosing folder$/ });
   return { root, good, bad, locked, ignored };
 }
 

@@ -5,8 +5,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { runScore } from '../../src/engine/run';
 import { listDataset } from '../../src/engine/dataset/image-files';
-import { tempDir } from '../helpers/fixtures';
-import { allBadFolder, badFilesFolder, models } from '../hostile/generate';
+import { imageFolder, tempDir } from '../helpers/fixtures';
+import { allBadFolder, badFilesFolder, models, SIZE } from '../hostile/generate';
 
 test('broken and foreign files are skipped with a reason and counted; the rest is scored as in a clean folder', { timeout: 30_000 }, async () => {
   const t = tempDir();
@@ -29,7 +29,7 @@ test('broken and foreign files are skipped with a reason and counted; the rest i
     for (const b of bad.bad) assert.match(reasons.get(b.file) ?? '(not skipped)', b.reason, path.basename(b.file));
     if (enforced) assert.equal(reasons.get(bad.locked), 'permission denied');
     const skippedCount = bad.bad.length + (enforced ? 1 : 0);
-    assert.equal(split.skipped.length, skippedCount, 'nothing else is skipped: ignored files and link loops are silent');
+    assert.equal(split.skipped.length, skippedCount, 'nothing else is skipped: ignored files and a link to a walked folder are silent');
     assert.ok(report.warnings.includes(`"bad-files": ${skippedCount} file(s) skipped (see splits[].skipped for reasons)`), report.warnings.join('\n'));
 
     const scored = report.samples.filter((s) => s.split === 'bad-files');
@@ -45,16 +45,48 @@ test('broken and foreign files are skipped with a reason and counted; the rest i
   }
 });
 
-test('link loops inside the folder end the listing', { timeout: 10_000 }, async () => {
+test('link loops inside the folder end the listing; a class folder linking to the root is no class', { timeout: 10_000 }, async () => {
   const t = tempDir();
   try {
     const bad = await badFilesFolder(t.dir);
     // A third loop: a class folder that is a link to the dataset root.
     fs.symlinkSync('.', path.join(t.dir, 'c'));
     const listing = await listDataset(t.dir);
-    assert.deepEqual(listing.classes, ['a', 'b', 'c']);
+    assert.deepEqual(listing.classes, ['a', 'b']);
+    assert.deepEqual(listing.skipped.filter((s) => /symbolic/.test(s.reason)), [
+      { path: path.join(t.dir, 'c'), reason: 'symbolic link to an enclosing folder' },
+      { path: path.join(t.dir, 'b', 'deeper', 'up'), reason: 'symbolic link to an enclosing folder' },
+    ]);
     assert.equal([...listing.files].filter((f) => f.endsWith('.png') && /good\d/.test(f)).length, bad.good.length);
     assert.equal(new Set(listing.files).size, listing.files.length, 'no file listed twice');
+  } finally {
+    t.cleanup();
+  }
+});
+
+test('a link to a folder above the split is never followed: the OOD folder beside it is not counted as ID', { timeout: 30_000 }, async () => {
+  const t = tempDir();
+  try {
+    const m = models(path.join(t.dir, 'models'));
+    const data = path.join(t.dir, 'data');
+    await imageFolder(path.join(data, 'id'), ['a', 'b'], 3, SIZE, SIZE, 1);
+    await imageFolder(path.join(data, 'ood'), ['x'], 5, SIZE, SIZE, 1, 100);
+    fs.symlinkSync('..', path.join(data, 'id', 'a', 'loop'));
+    fs.symlinkSync('../../..', path.join(data, 'id', 'b', 'way-up'));
+    // A link elsewhere (outside every enclosing folder) is still followed.
+    await imageFolder(path.join(t.dir, 'extra'), ['e'], 2, SIZE, SIZE, 1, 200);
+    fs.symlinkSync(path.join(t.dir, 'extra', 'e'), path.join(data, 'id', 'b', 'more'));
+    const report = await runScore({ models: [m.classifier], id: path.join(data, 'id'), ood: [path.join(data, 'ood')] });
+    const id = report.splits.find((s) => s.name === 'id')!;
+    assert.deepEqual(id.classes, ['a', 'b']);
+    assert.equal(id.count, 8, '6 images of its own and 2 through the link to another place');
+    assert.deepEqual(id.skipped, [
+      { path: path.join(data, 'id', 'a', 'loop'), reason: 'symbolic link to an enclosing folder' },
+      { path: path.join(data, 'id', 'b', 'way-up'), reason: 'symbolic link to an enclosing folder' },
+    ]);
+    assert.equal(report.samples.filter((s) => s.split === 'id' && s.path.includes(`${path.sep}ood${path.sep}`)).length, 0);
+    assert.equal(report.ood[0].n_id, 8);
+    assert.equal(report.ood[0].n_ood, 5);
   } finally {
     t.cleanup();
   }

@@ -40,7 +40,9 @@ function joinPrefix(dir: string): string {
   return path.join(dir, '_').slice(0, -1);
 }
 
-const enum Kind { Other, File, Folder, Link }
+const enum Kind { Other, File, Folder, Link, Enclosing }
+
+const ENCLOSING_REASON = 'symbolic link to an enclosing folder';
 
 /** A folder's entries (hidden ones left out) sorted by name, as names and kinds side by side. */
 interface FolderEntries {
@@ -75,23 +77,47 @@ async function readFolder(dir: string): Promise<FolderEntries> {
   return { names: order.map((i) => names[i]), kinds: order.map((i) => kinds[i]) };
 }
 
-/** What a symbolic link points to; null when it is broken. */
-async function linkTarget(p: string): Promise<Kind | null> {
+/**
+ * What a symbolic link points to; null when it is broken. A link to the split's root or to a folder above it is
+ * `Enclosing`: following it would walk the parent and list its other folders (an OOD split, say) as this split's.
+ */
+async function linkTarget(p: string, enclosing: Set<string>): Promise<Kind | null> {
   const st = await fs.stat(p).catch(() => null);
-  return !st ? null : st.isFile() ? Kind.File : st.isDirectory() ? Kind.Folder : Kind.Other;
+  if (!st) return null;
+  if (st.isFile()) return Kind.File;
+  if (!st.isDirectory()) return Kind.Other;
+  const real = await fs.realpath(p).catch(() => null);
+  return real === null ? null : enclosing.has(real) ? Kind.Enclosing : Kind.Folder;
+}
+
+/** The real path of the root and of every folder above it. */
+function enclosingFolders(realRoot: string): Set<string> {
+  const out = new Set<string>();
+  for (let d = realRoot; !out.has(d); d = path.dirname(d)) out.add(d);
+  return out;
+}
+
+/** A link's kind as listed, or the skip reason that keeps it out. */
+function linkSkipReason(kind: Kind | null): string | null {
+  return kind === null ? 'broken symbolic link' : kind === Kind.Enclosing ? ENCLOSING_REASON : null;
+}
+
+/** What one walk of a split shares across folders. */
+interface WalkState {
+  out: PathList;
+  skipped: DatasetListing['skipped'];
+  /** Real paths of the folders walked so far: a link loop ends there. */
+  visited: Set<string>;
+  enclosing: Set<string>;
+  signal?: AbortSignal;
 }
 
 /**
- * Walks a folder recursively, following symbolic links but never into a directory already on the current path
- * or already visited (real paths), so link loops end. Files come out in sorted order for reproducible runs.
+ * Walks a folder recursively, following symbolic links but never into a directory already visited (real paths),
+ * so link loops end, nor to a folder enclosing the split. Files come out in sorted order for reproducible runs.
  */
-async function walk(
-  dir: string,
-  out: PathList,
-  skipped: DatasetListing['skipped'],
-  visited: Set<string>,
-  signal?: AbortSignal,
-): Promise<void> {
+async function walk(dir: string, state: WalkState): Promise<void> {
+  const { out, skipped, visited, signal } = state;
   throwIfAborted(signal);
   let real: string;
   try {
@@ -114,13 +140,14 @@ async function walk(
   for (let i = 0; i < names.length; i++) {
     let kind: Kind | null = kinds[i];
     if (kind === Kind.Link) {
-      kind = await linkTarget(prefix + names[i]);
-      if (kind === null) {
-        skipped.push({ path: prefix + names[i], reason: 'broken symbolic link' });
+      kind = await linkTarget(prefix + names[i], state.enclosing);
+      const reason = linkSkipReason(kind);
+      if (reason) {
+        skipped.push({ path: prefix + names[i], reason });
         continue;
       }
     }
-    if (kind === Kind.Folder) await walk(prefix + names[i], out, skipped, visited, signal);
+    if (kind === Kind.Folder) await walk(prefix + names[i], state);
     else if (kind === Kind.File && isImageFile(names[i])) out.push(prefix, names[i]);
   }
 }
@@ -145,29 +172,30 @@ export async function listDataset(root: string, signal?: AbortSignal): Promise<D
   }
   const prefix = joinPrefix(root);
   const { names } = entries;
+  const realRoot = await fs.realpath(root);
+  const state: WalkState = { out: new PathList(), skipped: [], visited: new Set([realRoot]), enclosing: enclosingFolders(realRoot), signal };
   // Links resolved to their targets; null = broken.
   const kinds: (Kind | null)[] = [...entries.kinds];
   for (let i = 0; i < names.length; i++) {
     throwIfAborted(signal);
-    if (kinds[i] === Kind.Link) kinds[i] = await linkTarget(prefix + names[i]);
+    if (kinds[i] !== Kind.Link) continue;
+    kinds[i] = await linkTarget(prefix + names[i], state.enclosing);
+    // A link to a folder is a class folder, so it is reported whatever its name; a broken one only with an image's.
+    const reason = linkSkipReason(kinds[i]);
+    if (reason && (kinds[i] === Kind.Enclosing || isImageFile(names[i]))) state.skipped.push({ path: prefix + names[i], reason });
   }
   const classDirs = names.filter((_, i) => kinds[i] === Kind.Folder);
-  const files = new PathList();
+  const { out: files, skipped } = state;
   const classOf: number[] = [];
-  const skipped: DatasetListing['skipped'] = [];
-  const visited = new Set<string>([await fs.realpath(root)]);
   for (let i = 0; i < names.length; i++) {
-    if (kinds[i] === Kind.Folder || !isImageFile(names[i])) continue;
-    if (kinds[i] === Kind.File) {
+    if (kinds[i] === Kind.File && isImageFile(names[i])) {
       files.push(prefix, names[i]);
       classOf.push(-1);
-    } else if (kinds[i] === null) {
-      skipped.push({ path: prefix + names[i], reason: 'broken symbolic link' });
     }
   }
   for (let c = 0; c < classDirs.length; c++) {
     const before = files.length;
-    await walk(prefix + classDirs[c], files, skipped, visited, signal);
+    await walk(prefix + classDirs[c], state);
     for (let i = before; i < files.length; i++) classOf.push(c);
   }
   return { classes: classDirs, files, classOf: Int32Array.from(classOf), skipped };

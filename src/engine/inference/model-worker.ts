@@ -1,6 +1,7 @@
 import type { Worker } from 'node:worker_threads';
 import type { LoadedReply, ThreadProbe, WorkerReply } from './messages';
 import { startBundledWorker } from '../util/bundled-script';
+import { trackThreads } from './live-threads';
 
 /** Enough for a few batches in flight of a model with several outputs. */
 const MAX_SPARE_OUTPUTS = 16;
@@ -27,6 +28,7 @@ export class ModelWorker {
     this.worker.on('message', (msg: WorkerReply) => this.onMessage(msg));
     this.worker.on('error', (e) => this.failAll(e));
     this.worker.on('exit', () => this.failAll(new Error('inference worker stopped')));
+    trackThreads(new Promise<void>((resolve) => this.worker.once('exit', () => resolve())));
   }
 
   load(modelPath: string, providers: string[], outputs: string[], threads: { intraOpThreads?: number; probe?: ThreadProbe } = {}): Promise<LoadedReply> {
@@ -52,9 +54,10 @@ export class ModelWorker {
   }
 
   /**
-   * Ends the thread without making the caller wait for a run in progress (cancellation must not wait for a slow
-   * batch). The thread itself ends once its load and runs have answered: terminating it while onnxruntime is
-   * inside session.run aborts the whole process.
+   * Ends the thread without making the caller wait for a load or run in progress (cancellation must not wait for a
+   * slow batch). The thread itself ends once its load and runs have answered: terminating it while onnxruntime is
+   * creating a session or inside session.run aborts the whole process. Before exiting, a process waits for
+   * inferenceThreadsStopped().
    */
   close(): void {
     if (this.closed) return;
