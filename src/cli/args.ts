@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import type { PreprocessHints } from '../engine/model/inspect';
+import { stripUndefined, type PreprocessHints } from '../engine/model/hint-sources';
 import { UserError } from '../engine/util/errors';
 
 export const USAGE = `Usage:
@@ -16,10 +16,18 @@ Options for score and calibrate:
                           mahalanobis,knn,vim with --fit when the model has a "features" output)
   --size HxW              input size for models with a dynamic one
   --layout NCHW|NHWC      override the input layout guessed from the shape
-  --fit-mode stretch|center-crop   how images are resized (default stretch)
+  --resize N              resize the shorter side to N (aspect kept), then centre-crop (torchvision Resize(N))
+  --crop H[xW]            centre crop: the model's input size (needed for dynamic sizes)
+  --crop-pct F            timm's crop_pct: resize to floor(size / F), then crop
+  --interpolation NAME    bilinear (default), bicubic, nearest, lanczos, box, hamming: PIL's filters
+  --preset NAME           imagenet, inception, clip (mean/std, clip also bicubic) or none
   --mean LIST --std LIST  per-channel normalization after scaling to [0,1] (default none)
+  --exif on|off           apply EXIF orientation (default on; torchvision's ImageFolder loader does not)
+  --fit-mode stretch|center-crop   legacy: stretch to the input size (default) or shorter side + crop
   --logits-output NAME    output holding the logits (default "logits", else the single 2-D output)
-  --features-output NAME  output holding features (default "features")
+  --features-node NAME    tensor used as features (default: output "features", else the input of the
+                          final linear layer; spatial tensors are averaged over H×W)
+  --label-map FILE        class folder → class index or name (JSON object or two-column CSV)
   --keep F                fraction of ID kept by the deployment threshold (default 0.95)
   --bootstrap N           bootstrap confidence intervals with N resamples (default off)
   --ece-bins N            reliability bins (default 15)
@@ -95,6 +103,14 @@ export function parseCli(argv: string[]): CliArgs {
         std: { type: 'string' },
         'logits-output': { type: 'string' },
         'features-output': { type: 'string' },
+        'features-node': { type: 'string' },
+        resize: { type: 'string' },
+        crop: { type: 'string' },
+        'crop-pct': { type: 'string' },
+        interpolation: { type: 'string' },
+        preset: { type: 'string' },
+        exif: { type: 'string' },
+        'label-map': { type: 'string' },
         keep: { type: 'string' },
         bootstrap: { type: 'string' },
         'ece-bins': { type: 'string' },
@@ -131,7 +147,10 @@ export function parseCli(argv: string[]): CliArgs {
   if (v.std) preprocess.std = numList('std', v.std);
   if (preprocess.std?.some((s) => s === 0)) throw new UserError('--std values must be non-zero');
   if (v['logits-output']) preprocess.logits = v['logits-output'];
-  if (v['features-output']) preprocess.features = v['features-output'];
+  const features = v['features-node'] ?? v['features-output'];
+  if (features) preprocess.features = features;
+  Object.assign(preprocess, resizeFlags(v));
+  if (v['label-map']) preprocess.labelMap = v['label-map'];
   return {
     command: command as CliArgs['command'],
     models: v.model ?? [],
@@ -152,7 +171,43 @@ export function parseCli(argv: string[]): CliArgs {
     bootstrap: num('bootstrap', v.bootstrap, true),
     eceBins: num('ece-bins', v['ece-bins'], true),
     ensemble: v.ensemble === undefined ? undefined : v.ensemble === 'none' ? false : list(v.ensemble),
-    preprocess,
+    preprocess: stripUndefined(preprocess),
     quiet: v.quiet ?? false,
   };
+}
+
+const INTERPOLATIONS = ['nearest', 'box', 'bilinear', 'hamming', 'bicubic', 'lanczos'] as const;
+const PRESET_NAMES = ['imagenet', 'inception', 'clip', 'none'] as const;
+
+function oneOf<T extends string>(name: string, v: string | undefined, allowed: readonly T[]): T | undefined {
+  if (v === undefined) return undefined;
+  if (!(allowed as readonly string[]).includes(v)) throw new UserError(`--${name} expects ${allowed.join(', ')}, got "${v}"`);
+  return v as T;
+}
+
+/** --resize, --crop, --crop-pct, --interpolation, --preset, --exif. */
+function resizeFlags(v: Record<string, string | boolean | string[] | undefined>): PreprocessHints {
+  const str = (k: string) => v[k] as string | undefined;
+  const out: PreprocessHints = {};
+  const resize = num('resize', str('resize'), true);
+  if (resize !== undefined) {
+    if (resize < 1) throw new UserError('--resize expects a positive integer');
+    out.resize = resize;
+  }
+  const crop = str('crop');
+  if (crop !== undefined) {
+    const m = /^(\d+)(?:x(\d+))?$/i.exec(crop);
+    if (!m || Number(m[1]) < 1) throw new UserError(`--crop expects H or HxW, e.g. 224 or 224x192, got "${crop}"`);
+    out.crop = [Number(m[1]), Number(m[2] ?? m[1])];
+  }
+  const cropPct = num('crop-pct', str('crop-pct'), false);
+  if (cropPct !== undefined) {
+    if (!(cropPct > 0 && cropPct <= 1)) throw new UserError(`--crop-pct expects a number in (0, 1], got ${cropPct}`);
+    out.cropPct = cropPct;
+  }
+  out.interpolation = oneOf('interpolation', str('interpolation'), INTERPOLATIONS);
+  out.preset = oneOf('preset', str('preset'), PRESET_NAMES);
+  const exif = oneOf('exif', str('exif'), ['on', 'off']);
+  if (exif) out.exif = exif === 'on';
+  return out;
 }

@@ -122,10 +122,15 @@ export function parseConfig(text: string, configPath: string): ParsedConfig {
     keepFraction: raw.keepFraction as number | undefined,
     bootstrap: raw.bootstrap as number | undefined,
     seed: raw.seed as number | undefined,
-    preprocess: raw.preprocess as RunOptions['preprocess'],
+    preprocess: withResolvedLabelMap(raw.preprocess as RunOptions['preprocess'], base),
     ensemble: raw.ensemble as RunOptions['ensemble'],
   };
   return { options, gates: raw.gates as Gates | undefined, output, issues };
+}
+
+/** A label map named in the config is relative to it, like every other path. */
+function withResolvedLabelMap(p: RunOptions['preprocess'], base: string): RunOptions['preprocess'] {
+  return p && typeof p.labelMap === 'string' ? { ...p, labelMap: path.resolve(base, p.labelMap) } : p;
 }
 
 /** "Invalid JSON at line 3, column 22: property name expected": the CLI prints messages without an editor to point. */

@@ -103,7 +103,7 @@ async function scoreWith(
         break;
       }
       if (plan.role === 'fit' && !models.some((m) => m.plan.featuresOutput)) {
-        log('warn', `--fit ${plan.source}: no model has a "features" output; feature-based scores skipped`);
+        log('warn', `--fit ${plan.source}: no model has a feature tensor (no final linear layer was found; name one with --features-node); feature-based scores skipped`);
         continue;
       }
       const out = await collectSplit(plan, ctx);
@@ -123,6 +123,7 @@ async function scoreWith(
         plan: m.plan,
         provider: m.provider,
         outputKind: m.outputKind ?? 'logits',
+        featuresPooled: m.featuresPooled,
       })),
       splits: outputs,
       unreached: plans.filter((p) => !outputs.some((o) => o.plan === p) && p.role !== 'fit'),

@@ -112,8 +112,11 @@ export interface LinearModelOptions {
   b: Float32Array | number[];
   /** Also output `features` = the flattened (C,H,W-ordered) input. */
   features?: boolean;
-  /** Apply Softmax so `outputName` holds probabilities. */
-  softmax?: boolean;
+  /**
+   * Apply Softmax so `outputName` holds probabilities; 'exp-log' computes them as Exp(LogSoftmax(x)), which hides
+   * the logits from the pre-softmax lookup (so the probability detection is what reads them).
+   */
+  softmax?: boolean | 'exp-log';
   outputName?: string;
   /** 'matmul' writes MatMul(x, Wᵀ) + Add(b) with a [d, k] weight instead of Gemm(transB=1). */
   linearOp?: 'gemm' | 'matmul';
@@ -151,7 +154,11 @@ export function buildLinearModel(o: LinearModelOptions): Uint8Array {
     inits.push({ name: 'W', dims: [k, d], data: o.W, raw: o.rawWeights }, { name: 'b', dims: [k], data: o.b, raw: o.rawWeights });
     nodes.push({ op: 'Gemm', inputs: [flat, 'W', 'b'], outputs: [linearOut], attributes: { transB: 1 } });
   }
-  if (o.softmax) nodes.push({ op: 'Softmax', inputs: ['linear'], outputs: [outputName], attributes: { axis: 1 } });
+  if (o.softmax === 'exp-log') {
+    nodes.push({ op: 'LogSoftmax', inputs: ['linear'], outputs: ['log_probs'], attributes: { axis: 1 } }, { op: 'Exp', inputs: ['log_probs'], outputs: [outputName] });
+  } else if (o.softmax) {
+    nodes.push({ op: 'Softmax', inputs: ['linear'], outputs: [outputName], attributes: { axis: 1 } });
+  }
 
   const batch = o.inputShape[0];
   const outputs: ValueSpec[] = [{ name: outputName, shape: [batch, k] }];

@@ -251,6 +251,8 @@ export interface HostileModels {
   output4d: string;
   threeClasses: string;
   probabilities: string;
+  /** The classifier with a Softmax as its only output: read before the Softmax. */
+  softmaxOutput: string;
   /** logits = ln(x − 0.2) over two pixels: NaN for a pixel below 51, −∞ at exactly 51. */
   nonFinite: string;
   /** 300 chained 512 × 512 MatMuls: about 1 s per 64 images on two cores, long enough to cancel during inference. */
@@ -291,7 +293,8 @@ export function models(dir: string): HostileModels {
       [{ name: 'input', shape: ['N', 1, SIZE, SIZE] }], [{ name: 'heatmap', shape: ['N', 1, SIZE, SIZE] }],
     )),
     threeClasses: file('three-classes.onnx', buildLinearModel({ inputShape: ['N', 1, SIZE, SIZE], W: weights(3 * d, 12), b: [0, 0, 0] })),
-    probabilities: file('probabilities.onnx', buildLinearModel({ inputShape: ['N', 1, SIZE, SIZE], W: weights(2 * d, 11), b: [0.1, -0.1], softmax: true, metadata: { classes: '["a","b"]' } })),
+    probabilities: file('probabilities.onnx', buildLinearModel({ inputShape: ['N', 1, SIZE, SIZE], W: weights(2 * d, 11), b: [0.1, -0.1], softmax: 'exp-log', metadata: { classes: '["a","b"]' } })),
+    softmaxOutput: file('softmax-output.onnx', buildLinearModel({ inputShape: ['N', 1, SIZE, SIZE], W: weights(2 * d, 11), b: [0.1, -0.1], softmax: true, metadata: { classes: '["a","b"]' } })),
     nonFinite: file('non-finite.onnx', buildModel(
       [{ op: 'Flatten', inputs: ['input'], outputs: ['flat'], attributes: { axis: 1 } },
         { op: 'Sub', inputs: ['flat', 'c'], outputs: ['shifted'] }, { op: 'Log', inputs: ['shifted'], outputs: ['logits'] }],

@@ -6,20 +6,20 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { runScore } from '../../src/engine/run';
 import { decodeImage, DecodeError, IN_MEMORY_BYTES } from '../../src/engine/image/decode';
-import { makeSampleWriter, type PreprocessSpec } from '../../src/engine/image/preprocess';
+import { makeSampleWriter, plainSpec, type PreprocessSpec } from '../../src/engine/image/preprocess';
 import { tempDir } from '../helpers/fixtures';
 import { formatsFolder, hugeImage, HUGE_QUADRANTS, largeFile, models, SIZE, type FormatCase } from '../hostile/generate';
 
-const spec = (channels: 1 | 3, size = SIZE): PreprocessSpec => ({ layout: 'NCHW', channels, height: size, width: size, fit: 'stretch', mean: null, std: null });
+const spec = (channels: 1 | 3, size = SIZE): PreprocessSpec => plainSpec('NCHW', channels, size, size);
 
-/** The model input the documented preprocessing gives for 8-bit pixels: C,H,W order, /255, 601 luma, gray replicated. */
+/** The model input the documented preprocessing gives for 8-bit pixels: C,H,W order, /255, PIL's 601 luma, gray replicated. */
 function expectedInput(c: FormatCase, modelChannels: 1 | 3): number[] {
   const n = c.pixels.length / c.channels;
   const out: number[] = [];
   for (let ch = 0; ch < modelChannels; ch++) {
     for (let i = 0; i < n; i++) {
       const p = c.pixels.slice(i * c.channels, i * c.channels + c.channels);
-      const v = modelChannels === 1 && c.channels === 3 ? (p[0] * 299 + p[1] * 587 + p[2] * 114) / 1000 : p[c.channels === 3 ? ch : 0];
+      const v = modelChannels === 1 && c.channels === 3 ? (p[0] * 19595 + p[1] * 38470 + p[2] * 7471 + 0x8000) >> 16 : p[c.channels === 3 ? ch : 0];
       out.push(v / 255);
     }
   }
@@ -29,7 +29,7 @@ function expectedInput(c: FormatCase, modelChannels: 1 | 3): number[] {
 async function modelInput(file: string, s: PreprocessSpec): Promise<Float32Array> {
   const img = await decodeImage(file, s);
   const out = new Float32Array(s.channels * s.height * s.width);
-  makeSampleWriter(s)(img.data, img.channels, out, 0);
+  makeSampleWriter(s)(img.data, out, 0);
   return out;
 }
 

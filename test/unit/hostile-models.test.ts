@@ -42,7 +42,7 @@ test('models with the wrong signature are refused before any image is read', asy
   try {
     const refuse = (model: string, message: string) => assert.rejects(runScore({ models: [model], id: f.id }), { name: 'UserError', message });
     await refuse(f.m.twoInputs, 'Model two-inputs.onnx has 2 inputs (image, mask); OOD Lens needs one image input');
-    await refuse(f.m.intInput, 'Model int-input.onnx takes int64 input "input"; OOD Lens feeds float32 images');
+    await refuse(f.m.intInput, 'Model int-input.onnx takes int64 input "input"; OOD Lens feeds float32, float16 or uint8 images');
     await refuse(f.m.output4d, 'Model output-4d.onnx has no 2-D [N,K] classifier output (outputs: heatmap [N,1,4,4]); name the logits output with --logits-output');
   } finally {
     f.cleanup();
@@ -65,7 +65,7 @@ test('a class count that differs from the ID class folders scores without labels
   try {
     const report = await runScore({ models: [f.m.threeClasses], id: f.id, ood: [f.ood] });
     assert.deepEqual(report.models[0].classes, ['class_0', 'class_1', 'class_2']);
-    assert.ok(report.warnings.includes('three-classes outputs 3 classes but the ID folder has 2 class folders (a, b); labels are not used, so accuracy and calibration are not computed'), report.warnings.join('\n'));
+    assert.ok(report.warnings.includes('three-classes outputs 3 classes but the ID folder has 2 class folders (a, b); labels are not used, so accuracy and calibration are not computed. Give --label-map FILE to map them'), report.warnings.join('\n'));
     assert.ok(report.samples.every((s) => s.label === null));
     assert.equal(report.ood.find((r) => r.score === 'energy')!.n_id, 8, 'OOD metrics need no labels');
   } finally {
@@ -87,6 +87,23 @@ test('probability outputs are detected, flagged, and score like the logits they 
     }
     const auroc = (model: string) => report.ood.find((r) => r.model === model && r.score === 'msp')!.auroc;
     assert.equal(auroc('probabilities'), auroc('classifier'));
+  } finally {
+    f.cleanup();
+  }
+});
+
+test('a Softmax output is read before its Softmax: the exact logits, every logit score as the logits model', async () => {
+  const f = await setup();
+  try {
+    const report = await runScore({ models: [f.m.classifier, f.m.softmaxOutput], id: f.id, ood: [f.ood], ensemble: false });
+    const soft = report.models.find((m) => m.name === 'softmax-output')!;
+    assert.equal(soft.outputKind, 'logits');
+    assert.deepEqual([soft.outputs.logits, soft.outputs.logitsOf], ['linear', 'logits']);
+    for (const s of report.samples) {
+      for (const score of ['msp', 'max_logit', 'energy']) {
+        assert.ok(Math.abs((s.scores.classifier[score] as number) - (s.scores['softmax-output'][score] as number)) < 1e-6, `${score} of ${s.path}`);
+      }
+    }
   } finally {
     f.cleanup();
   }

@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { ModelWorker } from '../../src/engine/inference/model-worker';
+import type { LoadRequest } from '../../src/engine/inference/messages';
 import { inspectModel } from '../../src/engine/model/inspect';
 import { inputDims } from '../../src/engine/run/collect';
 import { buildLinearModel } from '../helpers/onnx-builder';
@@ -10,13 +11,13 @@ import { tempDir, weights, writeFile } from '../helpers/fixtures';
 const demoModel = path.resolve(__dirname, '..', '..', '..', 'examples', 'demo', 'models', 'ce_seed0.onnx');
 
 /** Loads `model` with the given thread choice, runs one fixed batch, and closes the worker. */
-async function loadAndRun(model: string, threads: Parameters<ModelWorker['load']>[3], batch = 8) {
+async function loadAndRun(model: string, threads: Pick<LoadRequest, 'intraOpThreads' | 'probe'>, batch = 8) {
   const plan = await inspectModel(model);
   const dims = inputDims(plan, batch);
   const input = Float32Array.from({ length: dims.reduce((a, b) => a * b, 1) }, (_, i) => Math.sin(i * 0.37));
   const worker = new ModelWorker();
   try {
-    const loaded = await worker.load(model, ['cpu'], [plan.logitsOutput], threads);
+    const loaded = await worker.load({ model, providers: ['cpu'], outputs: [plan.logitsOutput], inputType: plan.inputType, fixedBatch: plan.fixedBatch, ...threads });
     const { outputs } = await worker.run(plan.inputName, input, dims);
     return { loaded, logits: outputs[plan.logitsOutput].data, plan };
   } finally {
@@ -39,10 +40,10 @@ test('a model the probe finds cheap gets the threads left by decoding, and gives
   assert.equal(shared.loaded.threads, 2);
 });
 
-test('a model that cannot run the probe batch still loads, with its default threads', async () => {
+test('a model with a fixed batch is not probed, and loads with its default threads', async () => {
   const t = tempDir();
   try {
-    // The batch dimension is fixed at 1: the probe's batch of 64 fails inside onnxruntime.
+    // The batch dimension is fixed at 1: a probe's batch of 64 would fail inside onnxruntime.
     const file = path.join(t.dir, 'fixed.onnx');
     writeFile(file, buildLinearModel({ inputShape: [1, 1, 4, 4], W: weights(3 * 16), b: [0, 0, 0] }));
     const plan = await inspectModel(file);

@@ -20,7 +20,7 @@ function expectedMsp(W: Float32Array, b: Float32Array, px: Uint8Array, h: number
   for (let c = 0; c < modelC; c++) {
     for (let i = 0; i < h * w; i++) {
       const s = i * srcC;
-      const v = modelC === 1 && srcC >= 3 ? (px[s] * 299 + px[s + 1] * 587 + px[s + 2] * 114) / 1000 : px[s + (srcC >= 3 ? c : 0)];
+      const v = modelC === 1 && srcC >= 3 ? (px[s] * 19595 + px[s + 1] * 38470 + px[s + 2] * 7471 + 0x8000) >> 16 : px[s + (srcC >= 3 ? c : 0)];
       x.push(Math.fround(Math.fround(v * (1 / 255)) - 0));
     }
   }
@@ -103,7 +103,7 @@ test('probability outputs are detected and give the same msp as the logits model
   const a = await setup({ shape: ['N', 1, 4, 4], imgC: 1, modelC: 1 });
   try {
     const probs = path.join(a.dir, 'probs.onnx');
-    writeFile(probs, buildLinearModel({ inputShape: ['N', 1, 4, 4], W: a.W, b: a.b, softmax: true, metadata: { classes: '["a","b","c"]' } }));
+    writeFile(probs, buildLinearModel({ inputShape: ['N', 1, 4, 4], W: a.W, b: a.b, softmax: 'exp-log', metadata: { classes: '["a","b","c"]' } }));
     const report = await runScore({ models: [a.model, probs], id: path.join(a.dir, 'id'), ood: [path.join(a.dir, 'ood')], ensemble: false });
     assert.equal(report.models.find((m) => m.name === 'probs')!.outputKind, 'probabilities');
     assert.equal(report.models.find((m) => m.name === 'model')!.outputKind, 'logits');

@@ -5,7 +5,7 @@ import type { RunOptions } from '../options';
 import { DEFAULTS } from '../options';
 import type { SplitOutputs } from '../run/collect';
 import type { SplitPlan } from '../run/plan';
-import { mapLabels, resolveClasses } from '../run/classes';
+import { labelNote, labelTable, mapLabels, resolveClasses } from '../run/classes';
 import { computeLogitScores, predictions, LOGIT_SCORES, type LogitScore } from '../scores/logit-scores';
 import { computeEnsembleScores, klRuleFlags } from '../scores/ensemble-scores';
 import { bootstrapCI, curvesOfSorted, oodMetricsOfSorted, sortScores, OOD_METRIC_NAMES, type SortedScores } from '../metrics/ood-metrics';
@@ -19,7 +19,7 @@ import { sampleRows } from '../report/sample-rows';
 import { UserError } from '../util/errors';
 
 export interface RunData {
-  models: { plan: ModelPlan; provider: string; outputKind: 'logits' | 'probabilities' }[];
+  models: { plan: ModelPlan; provider: string; outputKind: 'logits' | 'probabilities'; featuresPooled?: boolean }[];
   /** Scored splits except the fit split, in run order (ID first). */
   splits: SplitOutputs[];
   /** Planned splits the run never reached (cancelled). */
@@ -66,7 +66,9 @@ export function buildReport(data: RunData, opts: RunOptions, ctx: { started: num
       Object.assign(scores, data.features?.scoresFor(m.plan.name, split.plan.name, n) ?? {});
       const { prediction, confidence } = predictions(out.logits, n, k);
       const labelled = split.plan.role === 'id' || split.plan.role === 'calib';
-      const labels = labelled ? mapLabels(classes, split.plan, split.folderClass) : null;
+      const labels = labelled ? mapLabels(classes, split.plan, split.folderClass, m.plan.labelMap) : null;
+      const note = labelled ? labelNote(m.plan.name, split.plan.name, split.plan.classes, classes, labelTable(classes, split.plan.classes, m.plan.labelMap)) : undefined;
+      if (note) warn(note);
       s.perSplit.set(split.plan.name, { logits: out.logits, scores, prediction, confidence, labels });
       let bad = 0;
       for (let i = 0; i < n; i++) if (prediction[i] < 0) bad++;
@@ -84,7 +86,8 @@ export function buildReport(data: RunData, opts: RunOptions, ctx: { started: num
       executionProvider: m.provider,
       classes,
       input: { name: m.plan.inputName, shape: m.plan.inputShape, layout: m.plan.spec.layout, channels: m.plan.spec.channels, height: m.plan.spec.height, width: m.plan.spec.width },
-      outputs: { logits: m.plan.logitsOutput, ...(m.plan.featuresOutput ? { features: m.plan.featuresOutput } : {}) },
+      outputs: modelOutputs(m.plan, m.featuresPooled),
+      ...(m.plan.preprocess ? { preprocess: m.plan.preprocess, inputType: m.plan.inputType, fixedBatch: m.plan.fixedBatch } : {}),
       outputKind: m.outputKind,
       warnings: [...m.plan.warnings, ...(m.outputKind === 'probabilities' ? ['outputs are probabilities; ln p used as logits'] : [])],
     });
@@ -263,4 +266,14 @@ function buildEnsemble(members: Scored[], data: RunData, warn: (m: string) => vo
   }
   const summary: EnsembleSummary = { members: members.map((m) => m.name), klRule: flags };
   return { scored, summary };
+}
+
+function modelOutputs(plan: ModelPlan, pooled: boolean | undefined): ModelInfo['outputs'] {
+  const g = plan.graph;
+  return {
+    logits: plan.logitsOutput,
+    ...(g.preSoftmaxOf ? { logitsOf: g.preSoftmaxOf } : {}),
+    ...(plan.featuresOutput ? { features: plan.featuresOutput, featuresSource: g.features?.source, ...(pooled ? { featuresPooled: true } : {}) } : {}),
+    lastLayer: g.finalLinear,
+  };
 }

@@ -61,7 +61,7 @@ export class FeatureScoring {
         };
         this.detectors.set(name, det);
       }
-      const labels = mapLabels(this.classesOf(name), split, folderClass);
+      const labels = mapLabels(this.classesOf(name), split, folderClass, model.plan.labelMap);
       det.mahalanobis.add(features, labels, n);
       det.knn.add(features, n);
       det.vim?.add(features, logits, n);

@@ -29,12 +29,12 @@ function decodeJob(job: DecodeJob): DecodeResult {
   for (let j = 0; j < n; j++) {
     if ('noise' in source) {
       const { seed, start } = source.noise;
-      specs.forEach((s, g) => write[g](noisePixels(start + j, seed, s.height, s.width, s.channels), s.channels, tensors[g], j));
+      specs.forEach((s, g) => write[g](noisePixels(start + j, seed, s.height, s.width, s.channels), tensors[g], j));
       continue;
     }
     try {
       const images = decodeFast(source.files[j], specs);
-      if (images) images.forEach((img, g) => write[g](img.data, img.channels, tensors[g], j));
+      if (images) images.forEach((img, g) => write[g](img.data, tensors[g], j));
       else status[j] = SampleStatus.NeedsSharp;
     } catch (e) {
       status[j] = SampleStatus.Failed;

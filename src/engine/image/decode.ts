@@ -2,6 +2,7 @@ import { closeSync, constants as fsConstants, fstatSync, openSync, promises as f
 import type { Sharp, SharpOptions } from 'sharp';
 import { decodeSimplePng, type RawImage } from './png-fast';
 import type { PreprocessSpec } from './preprocess';
+import { modelPixels } from './pipeline';
 import { FORMAT_NAMES, SNIFF_BYTES, sniffImage, type ImageFormat } from './sniff';
 
 /**
@@ -11,6 +12,12 @@ import { FORMAT_NAMES, SNIFF_BYTES, sniffImage, type ImageFormat } from './sniff
 export const MAX_INPUT_PIXELS = 25_000 * 25_000;
 /** Files up to this size are read into memory (the PNG fast path needs the bytes); larger ones stream from disk. */
 export const IN_MEMORY_BYTES = 8 * 1024 * 1024;
+/**
+ * Images are decoded whole and resized with PIL's arithmetic (pipeline.ts) up to this side length: 36 MP of RGB
+ * is 108 MB. Larger ones (48 MP phone photos, 10,000 × 10,000 scans) are first shrunk by libvips while streaming,
+ * so they are not bit-exact with PIL, which would hold the whole image in memory.
+ */
+export const EXACT_MAX_SIDE = 6000;
 
 type SharpFactory = ((input?: Buffer | string, options?: SharpOptions) => Sharp) & { concurrency(n: number): void; cache(on: boolean): void };
 let sharpModule: SharpFactory | undefined;
@@ -90,9 +97,9 @@ async function readLarge(file: string, size: number): Promise<Input> {
 }
 
 /**
- * The synchronous part of decoding, for worker threads: reads the file and decodes it for each spec when it is a
- * PNG the fast path handles. Returns null when the file needs sharp (another format or size, or a large file);
- * throws DecodeError when it cannot be read or is not an image.
+ * The synchronous part of decoding, for worker threads: reads the file and, when it is a PNG the fast path
+ * handles, makes the model pixels for each spec. Returns null when the file needs sharp (another format, a large
+ * file or image, EXIF); throws DecodeError when it cannot be read or is not an image.
  */
 export function decodeFast(file: string, specs: readonly PreprocessSpec[]): RawImage[] | null {
   const small = readSmall(file);
@@ -100,20 +107,15 @@ export function decodeFast(file: string, specs: readonly PreprocessSpec[]): RawI
   const sniffed = sniffImage(small.bytes.subarray(0, SNIFF_BYTES));
   if ('refused' in sniffed) throw new DecodeError(sniffed.refused);
   if (sniffed.format !== 'png') return null;
-  const out: RawImage[] = [];
-  for (const s of specs) {
-    const same = out.find((img) => img.width === s.width && img.height === s.height);
-    const img = same ?? decodeSimplePng(small.bytes, s.width, s.height);
-    if (!img) return null;
-    out.push(img);
-  }
-  return out;
+  const img = decodeSimplePng(small.bytes);
+  return img && specs.map((s) => modelPixels(img, s));
 }
 
 /**
- * Reads one image file as 8-bit pixels of exactly spec.height × spec.width: EXIF orientation applied (as a
- * viewer shows the image), first frame of animations, 16-bit samples reduced to 8, CMYK converted to sRGB, alpha
- * kept as a channel (dropped later). Throws DecodeError with a short reason on anything else.
+ * Reads one image file as the model's 8-bit pixels (spec.height × spec.width × spec.channels): EXIF orientation
+ * applied when the spec asks, first frame of animations, 16-bit samples reduced to 8, CMYK converted to sRGB,
+ * palettes expanded, then converted, resized and cropped as PIL does (pipeline.ts). Throws DecodeError with a
+ * short reason on anything else.
  */
 export async function decodeImage(file: string, spec: PreprocessSpec): Promise<RawImage> {
   // Everything up to the first await runs synchronously, which is what makes the shared scratch buffer safe.
@@ -122,22 +124,24 @@ export async function decodeImage(file: string, spec: PreprocessSpec): Promise<R
   const sniffed = sniffImage(input.head);
   if ('refused' in sniffed) throw new DecodeError(sniffed.refused);
   if ('bytes' in input && sniffed.format === 'png') {
-    const fast = decodeSimplePng(input.bytes, spec.width, spec.height);
-    if (fast) return fast;
+    const fast = decodeSimplePng(input.bytes);
+    if (fast) return modelPixels(fast, spec);
   }
   // sharp reads its input on another thread after this returns: it gets its own copy of the scratch bytes.
   const source = 'file' in input ? input.file : 'bytes' in small ? Buffer.from(input.bytes) : input.bytes;
-  return decodeWithSharp(source, spec, sniffed.format);
+  return modelPixels(await decodeWithSharp(source, spec.exif, sniffed.format), spec);
 }
 
-async function decodeWithSharp(input: Buffer | string, spec: PreprocessSpec, format: ImageFormat): Promise<RawImage> {
+/** The whole image as 8-bit pixels (alpha kept as a channel), shrunk only past EXACT_MAX_SIDE. */
+async function decodeWithSharp(input: Buffer | string, exif: boolean, format: ImageFormat): Promise<RawImage> {
   try {
     // failOn 'warning': a truncated or corrupt file is refused instead of scored with grey where data is missing.
-    const img = sharp()(input, { limitInputPixels: MAX_INPUT_PIXELS, sequentialRead: true, animated: false, failOn: 'warning' })
-      .rotate()
-      .resize(spec.width, spec.height, { fit: spec.fit === 'stretch' ? 'fill' : 'cover', position: 'centre', kernel: 'linear' })
-      .raw({ depth: 'uchar' });
-    const { data, info } = await img.toBuffer({ resolveWithObject: true });
+    let img = sharp()(input, { limitInputPixels: MAX_INPUT_PIXELS, sequentialRead: true, animated: false, failOn: 'warning' });
+    if (exif) img = img.rotate();
+    const { data, info } = await img
+      .resize(EXACT_MAX_SIDE, EXACT_MAX_SIDE, { fit: 'inside', withoutEnlargement: true, kernel: 'linear' })
+      .raw({ depth: 'uchar' })
+      .toBuffer({ resolveWithObject: true });
     return { data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), width: info.width, height: info.height, channels: info.channels };
   } catch (e) {
     throw new DecodeError(describeSharpError(e, FORMAT_NAMES[format]));

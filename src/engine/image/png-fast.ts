@@ -1,10 +1,10 @@
 import { inflateSync } from 'node:zlib';
 
 /**
- * A fast path for the most common dataset files: small 8-bit, non-interlaced PNGs already at the model's size.
- * libvips' per-image pipeline set-up costs more than decoding a 28×28 PNG, so these are decoded here; everything
- * else (other sizes, 16-bit, interlaced, EXIF-carrying) returns null and goes through sharp. Corrupt data also
- * returns null so that sharp produces the error message.
+ * A fast path for the most common dataset files: small 8-bit, non-interlaced PNGs. libvips' per-image pipeline
+ * set-up costs more than decoding a 28×28 PNG, so these are decoded here (and resized in JavaScript, as every
+ * image is); everything else (16-bit, interlaced, EXIF-carrying, over `maxPixels`) returns null and goes through
+ * sharp. Corrupt data also returns null so that sharp produces the error message.
  */
 export interface RawImage {
   data: Uint8Array;
@@ -17,8 +17,11 @@ export interface RawImage {
 const SIGNATURE = [137, 80, 78, 71, 13, 10, 26, 10];
 const CHANNELS: Record<number, number> = { 0: 1, 2: 3, 3: 1, 4: 2, 6: 4 };
 
-/** Decodes `buf` when it is a simple PNG of exactly `expectWidth` × `expectHeight`; the size is checked before inflating. */
-export function decodeSimplePng(buf: Uint8Array, expectWidth: number, expectHeight: number): RawImage | null {
+/** Pixels the fast path inflates at most: a small file may still claim a huge (flat) image. */
+export const FAST_MAX_PIXELS = 4_000_000;
+
+/** Decodes `buf` when it is a simple PNG of at most `maxPixels`; the size is checked before inflating. */
+export function decodeSimplePng(buf: Uint8Array, maxPixels = FAST_MAX_PIXELS): RawImage | null {
   if (buf.length < 33) return null;
   for (let i = 0; i < 8; i++) if (buf[i] !== SIGNATURE[i]) return null;
   const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
@@ -40,8 +43,8 @@ export function decodeSimplePng(buf: Uint8Array, expectWidth: number, expectHeig
       colorType = body[9];
       const interlace = body[12];
       if (depth !== 8 || interlace !== 0 || !(colorType in CHANNELS)) return null;
-      // Any other size is resized by sharp, which streams: inflating a 10,000 × 10,000 image here would not.
-      if (width !== expectWidth || height !== expectHeight) return null;
+      // A larger image goes to sharp, which streams: inflating a 10,000 × 10,000 image here would not.
+      if (width * height > maxPixels) return null;
     } else if (type === 'PLTE') palette = body;
     else if (type === 'IDAT') idat.push(body);
     else if (type === 'eXIf') return null; // orientation must be applied: leave it to sharp

@@ -1,7 +1,13 @@
 /** Messages between the engine and its inference worker threads. */
 export interface LoadRequest {
   type: 'load';
-  modelPath: string;
+  /** A path, or the bytes of an in-memory copy with extra outputs (see session-model.ts). */
+  model: string | Uint8Array;
+  externalDataDir?: string;
+  /** How the float32 batches are handed to the model: as they are, as float16, or as uint8 pixels. */
+  inputType: 'float32' | 'float16' | 'uint8';
+  /** A batch size fixed in the graph: runs are that size, the last one padded and the padding dropped. */
+  fixedBatch: number | null;
   /** Preference list, e.g. ['cuda', 'cpu']; CPU is always the last resort. */
   providers: string[];
   outputs: string[];

@@ -1,5 +1,5 @@
 import type { Worker } from 'node:worker_threads';
-import type { LoadedReply, ThreadProbe, WorkerReply } from './messages';
+import type { LoadedReply, LoadRequest, WorkerReply } from './messages';
 import { startBundledWorker } from '../util/bundled-script';
 import { trackThreads } from './live-threads';
 
@@ -31,10 +31,11 @@ export class ModelWorker {
     trackThreads(new Promise<void>((resolve) => this.worker.once('exit', () => resolve())));
   }
 
-  load(modelPath: string, providers: string[], outputs: string[], threads: { intraOpThreads?: number; probe?: ThreadProbe } = {}): Promise<LoadedReply> {
+  load(request: Omit<LoadRequest, 'type'>): Promise<LoadedReply> {
     return new Promise((resolve, reject) => {
       this.loaded = { resolve, reject };
-      this.worker.postMessage({ type: 'load', modelPath, providers, outputs, ...threads });
+      const bytes = typeof request.model === 'string' ? [] : [request.model.buffer as ArrayBuffer];
+      this.worker.postMessage({ type: 'load', ...request } satisfies LoadRequest, bytes);
     });
   }
 

@@ -1,7 +1,8 @@
 // Runs an onnxruntime session in a worker thread: InferenceSession.run blocks the thread it runs on.
 import { parentPort } from 'node:worker_threads';
-import type { InferenceSession, Tensor } from 'onnxruntime-node';
-import type { ThreadProbe, WorkerReply, WorkerRequest } from './messages';
+import type { InferenceSession } from 'onnxruntime-node';
+import type { LoadRequest, ThreadProbe, WorkerReply, WorkerRequest } from './messages';
+import { inputTensor, toFloat32 } from './tensor-io';
 
 type Ort = typeof import('onnxruntime-node');
 const ort: Ort = require('onnxruntime-node');
@@ -10,6 +11,7 @@ const ort: Ort = require('onnxruntime-node');
 ort.env.logLevel = 'fatal';
 let session: InferenceSession | undefined;
 let outputNames: string[] = [];
+let feed: Pick<LoadRequest, 'inputType' | 'fixedBatch'> = { inputType: 'float32', fixedBatch: null };
 /** Output buffers handed back by the engine (see ModelWorker.recycle). */
 let free: ArrayBuffer[] = [];
 
@@ -17,19 +19,28 @@ function reply(msg: WorkerReply, transfer: ArrayBuffer[] = []): void {
   parentPort!.postMessage(msg, transfer);
 }
 
-function create(modelPath: string, provider: string, threads?: number): Promise<InferenceSession> {
-  return ort.InferenceSession.create(modelPath, {
+/** The model of this worker: a path, or bytes with their external data folder. */
+let source: Pick<LoadRequest, 'model' | 'externalDataDir'> = { model: '' };
+
+function create(provider: string, threads?: number): Promise<InferenceSession> {
+  const options: InferenceSession.SessionOptions = {
     executionProviders: [provider],
     graphOptimizationLevel: 'all',
     ...(threads ? { intraOpNumThreads: threads } : {}),
     // Idle onnxruntime threads spin by default; here they would take the cores the decoding needs.
-    extra: { session: { intra_op: { allow_spinning: '0' } } },
-  });
+    extra: {
+      session: {
+        intra_op: { allow_spinning: '0' },
+        ...(source.externalDataDir ? { model_external_initializers_file_folder_path: source.externalDataDir } : {}),
+      },
+    },
+  };
+  return typeof source.model === 'string' ? ort.InferenceSession.create(source.model, options) : ort.InferenceSession.create(source.model, options);
 }
 
 /** Microseconds one run of zeros in `dims` takes. */
 async function timeRun(s: InferenceSession, inputName: string, dims: number[]): Promise<number> {
-  const input = new ort.Tensor('float32', new Float32Array(dims.reduce((a, b) => a * b, 1)), dims);
+  const input = inputTensor(ort, feed.inputType, new Float32Array(dims.reduce((a, b) => a * b, 1)), dims);
   const t0 = performance.now();
   await s.run({ [inputName]: input });
   return (performance.now() - t0) * 1000;
@@ -40,11 +51,11 @@ async function timeRun(s: InferenceSession, inputName: string, dims: number[]): 
  * `probe.cheapMicros` per image (best of three after a warm-up); null otherwise. A model that takes over a
  * millisecond for one image is not cheap, and is not made twice to find out.
  */
-async function leanSession(modelPath: string, s: InferenceSession, probe: ThreadProbe): Promise<InferenceSession | null> {
+async function leanSession(s: InferenceSession, probe: ThreadProbe): Promise<InferenceSession | null> {
   const one = [1, ...probe.dims.slice(1)];
   // The first run also sets up buffers: over 10 ms there is no need for a second one.
   if ((await timeRun(s, probe.inputName, one)) > 10_000 || (await timeRun(s, probe.inputName, one)) > 1000) return null;
-  const lean = await create(modelPath, 'cpu', probe.cheapThreads);
+  const lean = await create('cpu', probe.cheapThreads);
   try {
     await timeRun(lean, probe.inputName, probe.dims);
     let best = Infinity;
@@ -57,12 +68,16 @@ async function leanSession(modelPath: string, s: InferenceSession, probe: Thread
   return null;
 }
 
-async function load(modelPath: string, providers: string[], outputs: string[], threads?: number, probe?: ThreadProbe): Promise<void> {
+async function load(msg: LoadRequest): Promise<void> {
+  const { providers, outputs, probe } = msg;
+  let threads = msg.intraOpThreads;
+  source = { model: msg.model, externalDataDir: msg.externalDataDir };
+  feed = { inputType: msg.inputType, fixedBatch: msg.fixedBatch };
   const fallbacks: string[] = [];
   const prefs = [...providers.filter((p) => p !== 'cpu'), 'cpu'];
   for (const provider of prefs) {
     try {
-      session = await create(modelPath, provider, threads);
+      session = await create(provider, threads);
     } catch (e) {
       const msg = e instanceof Error ? e.message.split('\n')[0] : String(e);
       if (provider === 'cpu') throw new Error(msg);
@@ -70,9 +85,9 @@ async function load(modelPath: string, providers: string[], outputs: string[], t
       continue;
     }
     outputNames = outputs;
-    if (provider === 'cpu' && !threads && probe) {
+    if (provider === 'cpu' && !threads && probe && !feed.fixedBatch) {
       try {
-        const lean = await leanSession(modelPath, session, probe);
+        const lean = await leanSession(session, probe);
         if (lean) {
           await session.release();
           session = lean;
@@ -82,17 +97,55 @@ async function load(modelPath: string, providers: string[], outputs: string[], t
         // Only a speed-up: a model that fails on zeros keeps its session, and its real batches report the error.
       }
     }
+    // The bytes are not needed once the sessions exist (a lean one is made during the probe above).
+    source = { model: '' };
     reply({ type: 'loaded', provider, fallbacks, threads });
     return;
   }
 }
 
-function toFloat32(t: Tensor): Float32Array {
-  const d = t.data as ArrayLike<number | bigint>;
-  if (d instanceof Float32Array) return d;
-  const out = new Float32Array(d.length);
-  for (let i = 0; i < d.length; i++) out[i] = Number(d[i]);
+type Outputs = Record<string, { data: Float32Array; dims: number[] }>;
+
+/** One session.run on n samples, outputs as float32. */
+async function runOnce(inputName: string, data: Float32Array, dims: number[]): Promise<Outputs> {
+  const result = await session!.run({ [inputName]: inputTensor(ort, feed.inputType, data, dims) }, outputNames);
+  const out: Outputs = {};
+  for (const name of outputNames) out[name] = { data: toFloat32(result[name]), dims: result[name].dims.map(Number) };
   return out;
+}
+
+/**
+ * A model whose batch size is fixed in the graph (torch.onnx.export's default) runs in slices of that size; the
+ * last slice is padded with zeros and the rows of the padding are dropped.
+ */
+async function runBatch(inputName: string, data: Float32Array, dims: number[]): Promise<Outputs> {
+  const b = feed.fixedBatch;
+  const n = dims[0];
+  if (!b || b === n) return runOnce(inputName, data, dims);
+  const per = data.length / n;
+  const parts: Outputs[] = [];
+  for (let start = 0; start < n; start += b) {
+    const m = Math.min(b, n - start);
+    const slice = new Float32Array(b * per);
+    slice.set(data.subarray(start * per, (start + m) * per));
+    const out = await runOnce(inputName, slice, [b, ...dims.slice(1)]);
+    for (const o of Object.values(out)) {
+      o.data = o.data.subarray(0, (o.data.length / b) * m);
+      o.dims = [m, ...o.dims.slice(1)];
+    }
+    parts.push(out);
+  }
+  const joined: Outputs = {};
+  for (const name of outputNames) {
+    const all = new Float32Array(parts.reduce((a, p) => a + p[name].data.length, 0));
+    let at = 0;
+    for (const p of parts) {
+      all.set(p[name].data, at);
+      at += p[name].data.length;
+    }
+    joined[name] = { data: all, dims: [n, ...parts[0][name].dims.slice(1)] };
+  }
+  return joined;
 }
 
 /**
@@ -109,20 +162,18 @@ function ownCopy(data: Float32Array): Float32Array {
 parentPort!.on('message', async (msg: WorkerRequest) => {
   try {
     if (msg.type === 'load') {
-      await load(msg.modelPath, msg.providers, msg.outputs, msg.intraOpThreads, msg.probe);
+      await load(msg);
       return;
     }
     free = free.concat(msg.reuse);
     if (!session) throw new Error('model not loaded');
-    const feeds = { [msg.inputName]: new ort.Tensor('float32', msg.data, msg.dims) };
-    const result = await session.run(feeds, outputNames);
-    const outputs: Record<string, { data: Float32Array; dims: number[] }> = {};
+    const result = await runBatch(msg.inputName, msg.data, msg.dims);
+    const outputs: Outputs = {};
     const transfer: ArrayBuffer[] = [];
     for (const name of outputNames) {
-      const data = toFloat32(result[name]);
       // Copy out of onnxruntime's buffer so the transfer cannot detach memory it still owns.
-      const own = ownCopy(data);
-      outputs[name] = { data: own, dims: result[name].dims.map(Number) };
+      const own = ownCopy(result[name].data);
+      outputs[name] = { data: own, dims: result[name].dims };
       transfer.push(own.buffer as ArrayBuffer);
     }
     // onnxruntime is done with the input once run resolves.

@@ -2,21 +2,17 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import type { PreprocessSpec } from '../image/preprocess';
 import { UserError } from '../util/errors';
+import { ecosystemLayers, readJsonIfExists } from './ecosystem';
+import { planGraph, type GraphPlan } from './graph-plan';
+import { mergeHints, stripUndefined, type HintLayer, type PreprocessHints } from './hint-sources';
 import { ELEM_TYPE_NAMES, readOnnxSummary, type TensorSignature } from './onnx-file';
+import { resolveSpec, type PreprocessRecord } from './resolve-spec';
+import { loadLabelMap, type LabelMap } from './label-map';
 
-/** Preprocessing hints, from `<model>.json`, ONNX metadata `ood_lens.preprocess`, or CLI flags (in rising priority). */
-export interface PreprocessHints {
-  layout?: 'NCHW' | 'NHWC';
-  channels?: 1 | 3;
-  height?: number;
-  width?: number;
-  fit?: 'stretch' | 'center-crop';
-  mean?: number[] | null;
-  std?: number[] | null;
-  classes?: string[];
-  logits?: string;
-  features?: string;
-}
+export type { PreprocessHints } from './hint-sources';
+
+/** Input element types fed from JavaScript (float32 as is, float16 converted, uint8 as raw pixels). */
+const INPUT_TYPES: Record<number, 'float32' | 'float16' | 'uint8'> = { 1: 'float32', 10: 'float16', 2: 'uint8' };
 
 export interface ModelPlan {
   name: string;
@@ -26,8 +22,17 @@ export interface ModelPlan {
   /** Rank of the input tensor (3: [N,H,W], 4: NCHW/NHWC). */
   inputRank: number;
   spec: PreprocessSpec;
+  /** The preprocessing applied and where each value came from. */
+  preprocess: PreprocessRecord | null;
+  inputType: 'float32' | 'float16' | 'uint8';
+  /** A batch dimension fixed in the graph: batches are that size, the last one padded. */
+  fixedBatch: number | null;
+  /** The tensor read as logits (the pre-softmax tensor when the output is a Softmax). */
   logitsOutput: string;
   featuresOutput?: string;
+  graph: Pick<GraphPlan, 'features' | 'finalLinear' | 'preSoftmaxOf' | 'addedOutputs'>;
+  /** Class folder → model class, from --label-map (or the sidecar / oodlens.json). */
+  labelMap: LabelMap | null;
   /** Class names from the model (metadata, sidecar or labels.txt); null when the model does not say. */
   classes: string[] | null;
   numClasses: number | null;
@@ -37,20 +42,6 @@ export interface ModelPlan {
 
 export function modelName(file: string): string {
   return path.basename(file).replace(/\.(onnx|npy)$/i, '');
-}
-
-async function readJsonIfExists(file: string): Promise<unknown> {
-  let text: string;
-  try {
-    text = await fs.readFile(file, 'utf8');
-  } catch {
-    return undefined;
-  }
-  try {
-    return JSON.parse(text);
-  } catch (e) {
-    throw new UserError(`Invalid JSON in ${file}: ${(e as Error).message}`);
-  }
 }
 
 function parseClassList(v: string): string[] | null {
@@ -102,6 +93,32 @@ function chooseLogits(outputs: TensorSignature[], wanted: string | undefined, fi
   throw new UserError(`Model ${path.basename(file)} has several 2-D outputs (${shapes}); name one "logits" or pass --logits-output`);
 }
 
+/** Hint layers, highest precedence first: flags, sidecar, ONNX metadata, Hugging Face / timm files. */
+async function hintLayers(file: string, metadata: Record<string, string>, overrides: PreprocessHints): Promise<HintLayer[]> {
+  const sidecar = (await readJsonIfExists(file.replace(/\.onnx$/i, '') + '.json')) as PreprocessHints | undefined;
+  if (typeof sidecar?.labelMap === 'string') sidecar.labelMap = path.resolve(path.dirname(file), sidecar.labelMap);
+  return [
+    { source: 'flag', hints: stripUndefined(overrides) },
+    ...(sidecar ? [{ source: 'sidecar' as const, hints: sidecar }] : []),
+    { source: 'metadata', hints: hintsFromMetadata(metadata) },
+    ...(await ecosystemLayers(file)),
+  ];
+}
+
+/** Layout, channels and size from the input shape ([N,C,H,W], [N,H,W,C] or [N,H,W]); hints settle what it leaves open. */
+function inputLayout(input: TensorSignature, base: string, hints: PreprocessHints) {
+  const shape = input.shape;
+  if (shape.length === 3) return { layout: 'NCHW' as const, channels: 1, height: dim(shape[1]), width: dim(shape[2]) };
+  if (shape.length !== 4) {
+    throw new UserError(`Model ${base} input "${input.name}" has shape [${shape.join(',')}]; OOD Lens needs an image input [N,C,H,W], [N,H,W,C] or [N,H,W]`);
+  }
+  const c1 = dim(shape[1]);
+  const c3 = dim(shape[3]);
+  const layout = hints.layout ?? (c1 === 1 || c1 === 3 ? 'NCHW' : c3 === 1 || c3 === 3 ? 'NHWC' : 'NCHW');
+  const nchw = layout === 'NCHW';
+  return { layout, channels: nchw ? c1 : c3, height: dim(nchw ? shape[2] : shape[1]), width: dim(nchw ? shape[3] : shape[2]) };
+}
+
 export async function inspectModel(file: string, overrides: PreprocessHints = {}): Promise<ModelPlan> {
   const summary = await readOnnxSummary(file);
   const base = path.basename(file);
@@ -109,55 +126,31 @@ export async function inspectModel(file: string, overrides: PreprocessHints = {}
     throw new UserError(`Model ${base} has ${summary.inputs.length} inputs (${summary.inputs.map((i) => i.name).join(', ')}); OOD Lens needs one image input`);
   }
   const input = summary.inputs[0];
-  if (input.elemType !== 1) {
-    throw new UserError(`Model ${base} takes ${ELEM_TYPE_NAMES[input.elemType] ?? `type ${input.elemType}`} input "${input.name}"; OOD Lens feeds float32 images`);
+  const inputType = INPUT_TYPES[input.elemType];
+  if (!inputType) {
+    throw new UserError(`Model ${base} takes ${ELEM_TYPE_NAMES[input.elemType] ?? `type ${input.elemType}`} input "${input.name}"; OOD Lens feeds float32, float16 or uint8 images`);
   }
-  const sidecar = (await readJsonIfExists(file.replace(/\.onnx$/i, '') + '.json')) as PreprocessHints | undefined;
-  const hints: PreprocessHints = { ...hintsFromMetadata(summary.metadata), ...(sidecar ?? {}), ...stripUndefined(overrides) };
+  const merged = mergeHints(await hintLayers(file, summary.metadata, overrides));
+  const hints = merged.hints;
   const warnings: string[] = [];
-
   const shape = input.shape;
-  let layout: 'NCHW' | 'NHWC';
-  let channels: number | null;
-  let height: number | null;
-  let width: number | null;
-  if (shape.length === 3) {
-    layout = 'NCHW';
-    channels = 1;
-    height = dim(shape[1]);
-    width = dim(shape[2]);
-  } else if (shape.length === 4) {
-    const c1 = dim(shape[1]);
-    const c3 = dim(shape[3]);
-    if (hints.layout) layout = hints.layout;
-    else if (c1 === 1 || c1 === 3) layout = 'NCHW';
-    else if (c3 === 1 || c3 === 3) layout = 'NHWC';
-    else layout = 'NCHW';
-    channels = layout === 'NCHW' ? c1 : c3;
-    height = dim(layout === 'NCHW' ? shape[2] : shape[1]);
-    width = dim(layout === 'NCHW' ? shape[3] : shape[2]);
-  } else {
-    throw new UserError(`Model ${base} input "${input.name}" has shape [${shape.join(',')}]; OOD Lens needs an image input [N,C,H,W], [N,H,W,C] or [N,H,W]`);
-  }
-  channels = hints.channels ?? channels;
+  const facts = inputLayout(input, base, hints);
+  // A symbolic channel count (Hugging Face exports make every dimension symbolic) means RGB unless told.
+  const channels = hints.channels ?? facts.channels ?? (typeof (facts.layout === 'NCHW' ? shape[1] : shape[3]) === 'string' ? 3 : null);
   if (channels !== 1 && channels !== 3) {
     throw new UserError(`Model ${base} input "${input.name}" [${shape.join(',')}] has ${channels ?? 'an unknown number of'} channels; OOD Lens feeds 1 (gray) or 3 (RGB)`);
   }
-  height = hints.height ?? height;
-  width = hints.width ?? width;
-  if (height == null || width == null) {
-    throw new UserError(`Model ${base} has a dynamic input size [${shape.join(',')}]; give the size with --size HxW or "height"/"width" in ${base.replace(/\.onnx$/i, '')}.json`);
-  }
+  const resolved = resolveSpec(merged, { base, layout: facts.layout, channels, height: facts.height, width: facts.width, rawPixels: inputType === 'uint8' });
+  warnings.push(...resolved.warnings);
 
   const logits = chooseLogits(summary.outputs, hints.logits, file);
   if (logits.shape.length !== 2) {
     throw new UserError(`Model ${base} output "${logits.name}" has shape [${logits.shape.join(',')}]; a classifier output must be [N,K]`);
   }
+  if (logits.elemType === 16) throw new UserError(`Model ${base} outputs bfloat16 logits, which onnxruntime-node cannot hand to JavaScript; export float32 or float16 outputs`);
   const numClasses = dim(logits.shape[1]);
-  const featuresName = hints.features ?? summary.outputs.find((o) => o.name === 'features')?.name;
-  if (hints.features && !summary.outputs.some((o) => o.name === hints.features)) {
-    throw new UserError(`Model ${base} has no output named "${hints.features}"`);
-  }
+  const graph = planGraph(summary.graph, base, logits.name, hints.features, path.dirname(file));
+  warnings.push(...graph.warnings);
   let classes = hints.classes ?? null;
   if (!classes) {
     const labelsTxt = path.join(path.dirname(file), 'labels.txt');
@@ -168,30 +161,24 @@ export async function inspectModel(file: string, overrides: PreprocessHints = {}
     warnings.push(`Model ${base} lists ${classes.length} class names but outputs ${numClasses} classes; names ignored`);
     classes = null;
   }
+  const batch = dim(shape[0]);
   return {
     name: modelName(file),
     path: file,
     inputName: input.name,
     inputShape: shape,
     inputRank: shape.length,
-    spec: {
-      layout,
-      channels,
-      height,
-      width,
-      fit: hints.fit ?? 'stretch',
-      mean: hints.mean ?? null,
-      std: hints.std ?? null,
-    },
-    logitsOutput: logits.name,
-    featuresOutput: featuresName,
+    spec: resolved.spec,
+    preprocess: resolved.record,
+    inputType,
+    fixedBatch: batch !== null && batch > 0 ? batch : null,
+    logitsOutput: graph.logits,
+    featuresOutput: graph.features?.tensor,
+    graph: { features: graph.features, finalLinear: graph.finalLinear, preSoftmaxOf: graph.preSoftmaxOf, addedOutputs: graph.addedOutputs },
+    labelMap: hints.labelMap ? await loadLabelMap(hints.labelMap) : null,
     classes,
     numClasses,
     metadata: summary.metadata,
     warnings,
   };
-}
-
-function stripUndefined<T extends object>(o: T): Partial<T> {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }

@@ -20,6 +20,8 @@ export interface OnnxSummary {
   outputs: TensorSignature[];
   metadata: Record<string, string>;
   opsetVersion: number;
+  /** The decoded graph, for finding the final linear layer and tensors to expose. */
+  graph: onnx.IGraphProto;
 }
 
 function signature(v: onnx.IValueInfoProto): TensorSignature {
@@ -60,5 +62,6 @@ export async function readOnnxSummary(file: string): Promise<OnnxSummary> {
     outputs: (model.graph.output ?? []).map(signature),
     metadata,
     opsetVersion: opset == null ? 0 : Number(opset),
+    graph: model.graph,
   };
 }

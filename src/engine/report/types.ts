@@ -29,7 +29,34 @@ export interface ModelInfo {
   executionProvider: string;
   classes: string[];
   input: { name: string; shape: (number | string)[]; layout: 'NCHW' | 'NHWC'; channels: number; height: number; width: number };
-  outputs: { logits: string; features?: string; featureDim?: number };
+  /**
+   * Tensors read: `logits` (when it is the input of a final Softmax, `logitsOf` names that output) and `features`
+   * (`featuresSource`: a graph output named features, the input of the final linear layer, or --features-node;
+   * `featuresPooled` when a spatial tensor was averaged over H×W). `lastLayer`: the node whose W, b serve ViM.
+   */
+  outputs: {
+    logits: string;
+    logitsOf?: string;
+    features?: string;
+    featuresSource?: 'output' | 'final-linear' | 'features-node';
+    featuresPooled?: boolean;
+    lastLayer?: { node: string; op: 'Gemm' | 'MatMul' } | null;
+  };
+  /** The preprocessing applied, and where each value came from (flag, sidecar, metadata, huggingface, timm, model, default). */
+  preprocess?: {
+    resize: { shorter: number } | { width: number; height: number } | null;
+    crop: [number, number];
+    interpolation: string;
+    cropRounding: 'round' | 'floor';
+    rescale: number;
+    mean: number[] | null;
+    std: number[] | null;
+    exif: boolean;
+    sources: Record<string, string>;
+  };
+  /** Input element type and a batch size fixed in the graph, if any. */
+  inputType?: 'float32' | 'float16' | 'uint8';
+  fixedBatch?: number | null;
   /** 'probabilities' when the model's rows were detected as a distribution and converted with log(). */
   outputKind: 'logits' | 'probabilities';
   warnings: string[];

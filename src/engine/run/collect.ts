@@ -33,6 +33,21 @@ export interface LoadedModel {
   provider: string;
   /** Set after the first batch when every row is a probability distribution; those outputs are turned into ln p. */
   outputKind?: 'logits' | 'probabilities';
+  /** Set when the feature tensor is spatial ([N, C, H, W]) and is averaged over H×W. */
+  featuresPooled?: boolean;
+}
+
+/** Global average pooling of [n, C, ...spatial] to [n, C] (channels first, the ONNX convention). */
+function poolFeatures(data: Float32Array, dims: number[]): Float32Array {
+  const [n, c] = dims;
+  const area = data.length / (n * c);
+  const out = new Float32Array(n * c);
+  for (let i = 0; i < n * c; i++) {
+    let sum = 0;
+    for (let j = i * area, end = j + area; j < end; j++) sum += data[j];
+    out[i] = sum / area;
+  }
+  return out;
 }
 
 export interface CollectContext {
@@ -123,7 +138,7 @@ export function chunkDecoder(
     await Promise.all(left.map((j) => withSharpSlot(async () => {
       try {
         const images = await Promise.all(groups.map((g) => decodeImage(plan.files.get(start + j), g.spec)));
-        groups.forEach((g, gi) => g.writer(images[gi].data, images[gi].channels, result.tensors[gi], j));
+        groups.forEach((g, gi) => g.writer(images[gi].data, result.tensors[gi], j));
         result.status[j] = SampleStatus.Ok;
       } catch (e) {
         result.status[j] = SampleStatus.Failed;
@@ -199,8 +214,9 @@ export async function collectSplit(plan: SplitPlan, ctx: CollectContext): Promis
           s.data.set(logits, offset * k);
           const feat = m.plan.featuresOutput ? out[m.plan.featuresOutput] : undefined;
           if (feat && ctx.onFeatures) {
-            const d = feat.data.length / n;
-            ctx.onFeatures(m, plan, feat.data, logits, n, d, folderClass.subarray(offset, offset + n), offset);
+            if (feat.dims.length > 2) m.featuresPooled = true;
+            const data = feat.dims.length > 2 ? poolFeatures(feat.data, feat.dims) : feat.data;
+            ctx.onFeatures(m, plan, data, logits, n, data.length / n, folderClass.subarray(offset, offset + n), offset);
           }
           m.worker.recycle(out);
         }));

@@ -2,6 +2,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { inspectModel, type PreprocessHints } from '../model/inspect';
 import { ModelWorker } from '../inference/model-worker';
+import { sessionModel } from '../onnx/session-model';
 import { UserError } from '../util/errors';
 import { inputDims, type LoadedModel } from './collect';
 
@@ -40,7 +41,9 @@ export async function loadModels(
       const probe = threads === undefined && cheapThreads < cores
         ? { inputName: m.plan.inputName, dims: inputDims(m.plan, run.batchSize), cheapMicros: CHEAPEST_DECODE_MICROS / run.decodeThreads, cheapThreads }
         : undefined;
-      const loaded = await m.worker.load(m.plan.path, providers, outputs, { intraOpThreads: threads, probe }).catch((e: Error) => {
+      const session = await sessionModel(m.plan.path, m.plan.graph.addedOutputs);
+      const { inputType, fixedBatch } = m.plan;
+      const loaded = await m.worker.load({ ...session, providers, outputs, intraOpThreads: threads, probe, inputType, fixedBatch }).catch((e: Error) => {
         throw new UserError(`Cannot load model ${path.basename(m.plan.path)}: ${e.message}`);
       });
       m.provider = loaded.provider;

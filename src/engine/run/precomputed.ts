@@ -1,3 +1,4 @@
+import { plainSpec } from '../image/preprocess';
 import * as path from 'node:path';
 import { promises as fs } from 'node:fs';
 import { readNpy } from '../dataset/npy';
@@ -38,8 +39,9 @@ export async function loadPrecomputed(plans: SplitPlan[], name: string): Promise
   const classes = Array.from({ length: k }, (_, i) => `class_${i}`);
   const model: ModelPlan = {
     name, path: plans[0].precomputed!, inputName: '', inputShape: [], inputRank: 0,
-    spec: { layout: 'NCHW', channels: 1, height: 0, width: 0, fit: 'stretch', mean: null, std: null },
+    spec: plainSpec('NCHW', 1, 0, 0), preprocess: null, labelMap: null, inputType: 'float32', fixedBatch: null,
     logitsOutput: 'logits.npy', featuresOutput: loaded.some((l) => l.features) ? 'features.npy' : undefined,
+    graph: { features: loaded.some((l) => l.features) ? { tensor: 'features.npy', source: 'output' } : undefined, finalLinear: null, addedOutputs: [] },
     classes, numClasses: k, metadata: {}, warnings: [],
   };
   const features = new FeatureScoring(plans.some((p) => p.role === 'fit'), plans.some((p) => p.role === 'calib'));

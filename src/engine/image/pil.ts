@@ -1,0 +1,231 @@
+// Bit-exact ports of the Pillow operations Python preprocessing runs on 8-bit images, so that inputs built here match
+// what a torchvision / Hugging Face pipeline feeds the model. The arithmetic follows libImaging (Resample.c,
+// Geometry.c, Convert.c) step for step: any change in rounding order shows up as off-by-one pixels, which
+// test/unit/pil.test.ts checks against real Pillow output.
+
+export type Interpolation = 'nearest' | 'box' | 'bilinear' | 'hamming' | 'bicubic' | 'lanczos';
+export interface Pixels { data: Uint8Array; width: number; height: number; channels: number } // interleaved, channels 1..4
+
+interface Filter { support: number; fn: (x: number) => number }
+// Pillow writes these as float literals (0.54f) inside double arithmetic, so their float32 values are what counts.
+const H054 = Math.fround(0.54), H046 = Math.fround(0.46);
+
+const sinc = (x: number): number => (x === 0 ? 1 : Math.sin(x * Math.PI) / (x * Math.PI));
+function hamming(x: number): number {
+  x = Math.abs(x);
+  if (x === 0) return 1;
+  if (x >= 1) return 0;
+  const t = x * Math.PI;
+  return Math.sin(t) / t * (H054 + H046 * Math.cos(t));
+}
+
+const FILTERS: Record<Exclude<Interpolation, 'nearest'>, Filter> = {
+  box: { support: 0.5, fn: (x) => (x > -0.5 && x <= 0.5 ? 1 : 0) },
+  bilinear: { support: 1, fn: (x) => (Math.abs(x) < 1 ? 1 - Math.abs(x) : 0) },
+  hamming: { support: 1, fn: hamming },
+  // Keys' cubic with a = -0.5, written with the constants Pillow folds at compile time.
+  bicubic: { support: 2, fn: (x) => { x = Math.abs(x); return x < 1 ? (1.5 * x - 2.5) * x * x + 1 : x < 2 ? (((x - 5) * x + 8) * x - 4) * -0.5 : 0; } },
+  lanczos: { support: 3, fn: (x) => (x >= -3 && x < 3 ? sinc(x) * sinc(x / 3) : 0) },
+};
+
+// 8 bits of result plus 2 bits of headroom for negative lobes and sums above 1 (Pillow's PRECISION_BITS).
+const PRECISION_BITS = 32 - 8 - 2;
+const ONE = 1 << PRECISION_BITS, HALF = 1 << (PRECISION_BITS - 1);
+
+/** Fixed-point taps per output pixel: bounds holds [first source index, tap count] pairs, k holds ksize slots per pixel. */
+interface Coeffs { bounds: Int32Array; k: Int32Array; ksize: number }
+
+function coefficients(inSize: number, outSize: number, f: Filter): Coeffs {
+  const scale = inSize / outSize, filterscale = Math.max(scale, 1); // widen the kernel only when downscaling
+  const support = f.support * filterscale, ksize = Math.ceil(support) * 2 + 1;
+  const inv = 1 / filterscale; // Pillow multiplies by the reciprocal; dividing would round differently
+  const bounds = new Int32Array(outSize * 2), k = new Int32Array(outSize * ksize), w = new Float64Array(ksize);
+  for (let xx = 0; xx < outSize; xx++) {
+    const center = (xx + 0.5) * scale;
+    const xmin = Math.max(Math.trunc(center - support + 0.5), 0);
+    const n = Math.min(Math.trunc(center + support + 0.5), inSize) - xmin;
+    let sum = 0;
+    for (let x = 0; x < n; x++) sum += (w[x] = f.fn((x + xmin - center + 0.5) * inv));
+    for (let x = 0; x < n; x++) {
+      const v = (sum !== 0 ? w[x] / sum : w[x]) * ONE;
+      k[xx * ksize + x] = Math.trunc(v < 0 ? v - 0.5 : v + 0.5); // round half away from zero
+    }
+    bounds[2 * xx] = xmin, bounds[2 * xx + 1] = n;
+  }
+  return { bounds, k, ksize };
+}
+
+// Uint8ClampedArray stores an integer by clamping to 0..255, which is exactly Pillow's clip8 after the shift.
+function horizontal(src: Uint8Array, srcW: number, ch: number, y0: number, rows: number, outW: number, co: Coeffs): Uint8ClampedArray {
+  const { bounds, k, ksize } = co, out = new Uint8ClampedArray(outW * rows * ch);
+  for (let y = 0, o = 0; y < rows; y++) {
+    const row = (y + y0) * srcW * ch;
+    for (let xx = 0; xx < outW; xx++, o += ch) {
+      const n = bounds[2 * xx + 1], kb = xx * ksize;
+      // One accumulator per channel so each tap weight is loaded once; the ch tests are loop-invariant.
+      let s0 = HALF, s1 = HALF, s2 = HALF, s3 = HALF;
+      for (let t = 0, p = row + bounds[2 * xx] * ch; t < n; t++, p += ch) {
+        const kt = k[kb + t];
+        s0 += src[p] * kt;
+        if (ch > 1) s1 += src[p + 1] * kt;
+        if (ch > 2) s2 += src[p + 2] * kt;
+        if (ch > 3) s3 += src[p + 3] * kt;
+      }
+      out[o] = s0 >> PRECISION_BITS;
+      if (ch > 1) out[o + 1] = s1 >> PRECISION_BITS;
+      if (ch > 2) out[o + 2] = s2 >> PRECISION_BITS;
+      if (ch > 3) out[o + 3] = s3 >> PRECISION_BITS;
+    }
+  }
+  return out;
+}
+
+function vertical(src: Uint8ClampedArray, rowLen: number, outH: number, co: Coeffs): Uint8ClampedArray {
+  const { bounds, k, ksize } = co, out = new Uint8ClampedArray(rowLen * outH), acc = new Int32Array(rowLen);
+  for (let yy = 0; yy < outH; yy++) {
+    // Accumulate whole rows tap by tap: same integer sums as Pillow's per-pixel loop, but reads memory in order.
+    acc.fill(HALF);
+    const ymin = bounds[2 * yy], n = bounds[2 * yy + 1], kb = yy * ksize;
+    for (let t = 0; t < n; t++) {
+      const kt = k[kb + t], row = (ymin + t) * rowLen;
+      for (let i = 0; i < rowLen; i++) acc[i] += src[row + i] * kt;
+    }
+    for (let i = 0, o = yy * rowLen; i < rowLen; i++) out[o + i] = acc[i] >> PRECISION_BITS;
+  }
+  return out;
+}
+
+/** Separable convolution as ImagingResampleInner does it: horizontal pass on only the rows the vertical pass reads. */
+function convolve(img: Pixels, outW: number, outH: number, f: Filter): Uint8Array {
+  const { data, width: w, height: h, channels: ch } = img;
+  const vert = coefficients(h, outH, f);
+  // One array type through both passes keeps the hot loops monomorphic.
+  let cur = new Uint8ClampedArray(data.buffer, data.byteOffset, data.length);
+  if (outW !== w) {
+    const y0 = vert.bounds[0], y1 = vert.bounds[2 * outH - 2] + vert.bounds[2 * outH - 1];
+    cur = horizontal(data, w, ch, y0, y1 - y0, outW, coefficients(w, outW, f));
+    for (let i = 0; i < outH; i++) vert.bounds[2 * i] -= y0;
+  }
+  if (outH !== h) cur = vertical(cur, outW * ch, outH, vert);
+  return new Uint8Array(cur.buffer, cur.byteOffset, cur.length);
+}
+
+/** Source index per output index for NEAREST, which Pillow routes through ImagingScaleAffine, not the convolution. */
+function nearestIndex(inSize: number, outSize: number): Int32Array {
+  const idx = new Int32Array(outSize), step = inSize / outSize;
+  // Pillow walks the coordinate by repeated addition; its accumulated rounding differs from (i + 0.5) * step.
+  for (let i = 0, pos = step * 0.5; i < outSize; i++, pos += step) {
+    idx[i] = Math.trunc(pos) < inSize ? Math.trunc(pos) : -1; // -1: left at Pillow's zero fill
+  }
+  return idx;
+}
+
+function nearest(img: Pixels, outW: number, outH: number): Uint8Array {
+  const { data, width: w, channels: ch } = img;
+  const xs = nearestIndex(w, outW), ys = nearestIndex(img.height, outH);
+  const out = new Uint8Array(outW * outH * ch);
+  for (let y = 0, o = 0; y < outH; y++) {
+    const row = ys[y] * w;
+    for (let x = 0; x < outW; x++, o += ch) {
+      if (ys[y] < 0 || xs[x] < 0) continue;
+      const p = (row + xs[x]) * ch;
+      for (let c = 0; c < ch; c++) out[o + c] = data[p + c];
+    }
+  }
+  return out;
+}
+
+/** Pillow resizes LA/RGBA as premultiplied La/RGBa (MULDIV255) and divides back with truncation afterwards. */
+function premultiply(src: Uint8Array, ch: number): Uint8Array {
+  const out = new Uint8Array(src.length);
+  for (let p = 0; p < src.length; p += ch) {
+    const a = src[p + ch - 1];
+    for (let c = 0; c < ch - 1; c++) {
+      const t = src[p + c] * a + 128;
+      out[p + c] = ((t >> 8) + t) >> 8;
+    }
+    out[p + ch - 1] = a;
+  }
+  return out;
+}
+
+function unpremultiply(buf: Uint8Array, ch: number): void {
+  for (let p = 0; p < buf.length; p += ch) {
+    const a = buf[p + ch - 1];
+    if (a === 0 || a === 255) continue;
+    for (let c = 0; c < ch - 1; c++) buf[p + c] = Math.min(255, Math.trunc((255 * buf[p + c]) / a));
+  }
+}
+
+/** Refuses what Pillow refuses (sizes below 1) and buffers that do not match their geometry. */
+function check(img: Pixels, w = img.width, h = img.height): void {
+  const ok = (n: number, max = Infinity): boolean => Number.isInteger(n) && n >= 1 && n <= max;
+  if (![img.width, img.height, w, h].every((n) => ok(n)) || !ok(img.channels, 4)) {
+    throw new RangeError(`bad image geometry ${img.width}x${img.height}x${img.channels} -> ${w}x${h}`);
+  }
+  if (img.data.length !== img.width * img.height * img.channels) throw new RangeError('pixel buffer length does not match width*height*channels');
+}
+
+/** PIL's Image.resize((width, height), resample) with reducing_gap=None and no box, for modes L, LA, RGB, RGBA (8 bits per channel). */
+export function resizePil(img: Pixels, width: number, height: number, filter: Interpolation): Pixels {
+  check(img, width, height);
+  const ch = img.channels;
+  const wrap = (data: Uint8Array): Pixels => ({ data, width, height, channels: ch });
+  if (width === img.width && height === img.height) return wrap(img.data.slice());
+  if (filter === 'nearest') return wrap(nearest(img, width, height));
+  if (!Object.hasOwn(FILTERS, filter)) throw new RangeError(`unknown filter ${String(filter)}`);
+  const f = FILTERS[filter];
+  if (ch === 1 || ch === 3) return wrap(convolve(img, width, height, f));
+  const out = convolve({ ...img, data: premultiply(img.data, ch) }, width, height, f);
+  unpremultiply(out, ch);
+  return wrap(out);
+}
+
+/** PIL's Image.convert('L') from RGB/RGBA (ITU-R 601-2 luma with PIL's fixed-point rounding: (R*19595 + G*38470 + B*7471 + 0x8000) >> 16); from LA takes L. Returns 1 channel. */
+export function toGray(img: Pixels): Pixels {
+  check(img);
+  const { data, channels: ch } = img, n = img.width * img.height;
+  const out = new Uint8Array(n);
+  for (let i = 0, p = 0; i < n; i++, p += ch) out[i] = ch < 3 ? data[p] : (data[p] * 19595 + data[p + 1] * 38470 + data[p + 2] * 7471 + 0x8000) >> 16;
+  return { data: out, width: img.width, height: img.height, channels: 1 };
+}
+
+/** PIL's convert('RGB'): gray replicated, alpha dropped (not blended). Returns 3 channels. */
+export function toRgb(img: Pixels): Pixels {
+  check(img);
+  const { data, channels: ch } = img, n = img.width * img.height;
+  const out = new Uint8Array(n * 3);
+  const g = ch < 3 ? 0 : 1; // gray sources read channel 0 three times
+  for (let i = 0, p = 0, o = 0; i < n; i++, p += ch, o += 3) out[o] = data[p], out[o + 1] = data[p + g], out[o + 2] = data[p + 2 * g];
+  return { data: out, width: img.width, height: img.height, channels: 3 };
+}
+
+/** First source index of a centre crop along one axis; negative when the crop is larger and zero padding shows. */
+function cropStart(size: number, crop: number, rounding: 'round' | 'floor'): number {
+  const d = size - crop;
+  // transformers: (orig - crop) // 2, and its ceil((new - orig) / 2) top padding lands on the same offset.
+  if (rounding === 'floor') return Math.floor(d / 2);
+  // torchvision pads (crop - size) // 2 in front, then crops at offset 0.
+  if (d < 0) return -Math.floor(-d / 2);
+  const half = Math.floor(d / 2); // round((size - crop) / 2.0) with Python's half-to-even
+  return d % 2 === 0 || half % 2 === 0 ? half : half + 1;
+}
+
+/** Center crop to width×height. 'round' = torchvision's F.center_crop (half-to-even offset, zero padding (d // 2) in front when larger); 'floor' = Hugging Face image processors' center_crop (floor offset, zero padding ceil(d / 2) in front when larger). */
+export function centerCrop(img: Pixels, width: number, height: number, rounding: 'round' | 'floor'): Pixels {
+  check(img, width, height);
+  const { data, width: w, height: h, channels: ch } = img;
+  const x0 = cropStart(w, width, rounding), y0 = cropStart(h, height, rounding);
+  const out = new Uint8Array(width * height * ch); // zeros are the padding both libraries use
+  const xa = Math.max(0, -x0), xb = Math.min(width, w - x0);
+  for (let y = Math.max(0, -y0); y < Math.min(height, h - y0) && xb > xa; y++) {
+    const src = ((y + y0) * w + x0) * ch;
+    out.set(data.subarray(src + xa * ch, src + xb * ch), (y * width + xa) * ch);
+  }
+  return { data: out, width, height, channels: ch };
+}
+
+/** torchvision's Resize(size) output size for an int size: the shorter side becomes `size`, the longer int(size * long / short) (truncation), as torchvision.transforms.functional._compute_resized_output_size does (max_size ignored). Returns [width, height]. */
+export function shorterSideSize(width: number, height: number, size: number): [number, number] {
+  return width <= height ? [size, Math.trunc((size * height) / width)] : [Math.trunc((size * width) / height), size];
+}
