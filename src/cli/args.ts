@@ -11,7 +11,8 @@ export const USAGE = `Usage:
 
 Options for score and calibrate:
   --batch-size N          images per inference batch (default 64)
-  --ep LIST               execution providers in order of preference, e.g. cuda,cpu (default cpu)
+  --ep LIST               execution providers in order of preference, e.g. cuda,cpu (default auto: DirectML on
+                          Windows, CoreML on macOS, CUDA when installed, then CPU)
   --scores LIST           scores to compute (default: msp,max_logit,entropy,energy,gen,odin_t; plus
                           mahalanobis,knn,vim with --fit when the model has a "features" output)
   --size HxW              input size for models with a dynamic one

@@ -55,7 +55,7 @@ export interface RunHooks {
 
 export const DEFAULTS = {
   batchSize: 64,
-  executionProviders: ['cpu'],
+  executionProviders: ['auto'],
   eceBins: 15,
   histogramBins: 30,
   keepFraction: 0.95,

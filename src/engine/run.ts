@@ -10,6 +10,7 @@ import { buildReport, type RunData } from './analysis/build-report';
 import { UserError, CancelledError } from './util/errors';
 import { DecodePool } from './image/decode-pool';
 import { trackThreads } from './inference/live-threads';
+import { resolveProviders } from './inference/providers';
 
 export type { RunOptions, RunHooks, Progress } from './options';
 
@@ -27,7 +28,7 @@ export async function runScore(opts: RunOptions, hooks: RunHooks = {}): Promise<
 
   if (hooks.signal?.aborted) return cancelledBeforeScoring(opts, started);
 
-  const providers = opts.executionProviders ?? [...DEFAULTS.executionProviders];
+  const providers = resolveProviders(opts.executionProviders ?? DEFAULTS.executionProviders);
   // Models load in their workers while the folders are listed. Until the load settles it may still start threads.
   const loading = opts.models.length ? loadModels(opts.models, providers, opts.preprocess ?? {}, { batchSize, decodeThreads }, log) : null;
   if (loading) trackThreads(loading.catch(() => undefined));
@@ -124,6 +125,7 @@ async function scoreWith(
         provider: m.provider,
         outputKind: m.outputKind ?? 'logits',
         featuresPooled: m.featuresPooled,
+        cpuCheck: m.cpuCheck,
       })),
       splits: outputs,
       unreached: plans.filter((p) => !outputs.some((o) => o.plan === p) && p.role !== 'fit'),

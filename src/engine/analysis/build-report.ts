@@ -19,7 +19,7 @@ import { sampleRows } from '../report/sample-rows';
 import { UserError } from '../util/errors';
 
 export interface RunData {
-  models: { plan: ModelPlan; provider: string; outputKind: 'logits' | 'probabilities'; featuresPooled?: boolean }[];
+  models: { plan: ModelPlan; provider: string; outputKind: 'logits' | 'probabilities'; featuresPooled?: boolean; cpuCheck?: ModelInfo['cpuCheck'] }[];
   /** Scored splits except the fit split, in run order (ID first). */
   splits: SplitOutputs[];
   /** Planned splits the run never reached (cancelled). */
@@ -88,6 +88,7 @@ export function buildReport(data: RunData, opts: RunOptions, ctx: { started: num
       input: { name: m.plan.inputName, shape: m.plan.inputShape, layout: m.plan.spec.layout, channels: m.plan.spec.channels, height: m.plan.spec.height, width: m.plan.spec.width },
       outputs: modelOutputs(m.plan, m.featuresPooled),
       ...(m.plan.preprocess ? { preprocess: m.plan.preprocess, inputType: m.plan.inputType, fixedBatch: m.plan.fixedBatch } : {}),
+      ...(m.cpuCheck ? { cpuCheck: m.cpuCheck } : {}),
       outputKind: m.outputKind,
       warnings: [...m.plan.warnings, ...(m.outputKind === 'probabilities' ? ['outputs are probabilities; ln p used as logits'] : [])],
     });

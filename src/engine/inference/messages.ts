@@ -8,6 +8,8 @@ export interface LoadRequest {
   inputType: 'float32' | 'float16' | 'uint8';
   /** A batch size fixed in the graph: runs are that size, the last one padded and the padding dropped. */
   fixedBatch: number | null;
+  /** Also run the first batch on CPU and report the largest logit difference (default: when not on CPU). */
+  crossCheck?: boolean;
   /** Preference list, e.g. ['cuda', 'cpu']; CPU is always the last resort. */
   providers: string[];
   outputs: string[];
@@ -57,6 +59,8 @@ export interface ResultReply {
   outputs: Record<string, { data: Float32Array; dims: number[] }>;
   /** The request's input, handed back so that its memory is reused for a later batch. */
   input: Float32Array;
+  /** On the first batch of an accelerator: the largest |logit difference| from the same batch on CPU. */
+  cpuDiff?: number;
 }
 
 export interface ErrorReply {

@@ -11,6 +11,8 @@ export interface RunResult {
   outputs: Outputs;
   /** The batch sent, handed back for reuse. */
   input: Float32Array;
+  /** First batch on an accelerator: the largest |logit difference| from CPU. */
+  cpuDiff?: number;
 }
 
 /** One model loaded in its own worker thread; `run` calls are answered in order. */
@@ -75,7 +77,7 @@ export class ModelWorker {
       this.loaded?.resolve(msg);
       this.loaded = undefined;
     } else if (msg.type === 'result') {
-      this.pending.get(msg.id)?.resolve({ outputs: msg.outputs, input: msg.input });
+      this.pending.get(msg.id)?.resolve({ outputs: msg.outputs, input: msg.input, cpuDiff: msg.cpuDiff });
       this.pending.delete(msg.id);
     } else if (msg.id === -1) {
       this.loaded?.reject(new Error(msg.message));

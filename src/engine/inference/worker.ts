@@ -12,6 +12,8 @@ ort.env.logLevel = 'fatal';
 let session: InferenceSession | undefined;
 let outputNames: string[] = [];
 let feed: Pick<LoadRequest, 'inputType' | 'fixedBatch'> = { inputType: 'float32', fixedBatch: null };
+/** Set until the first batch has also run on CPU (an accelerator's kernels may use TF32 or float16). */
+let crossCheckPending = false;
 /** Output buffers handed back by the engine (see ModelWorker.recycle). */
 let free: ArrayBuffer[] = [];
 
@@ -75,6 +77,7 @@ async function load(msg: LoadRequest): Promise<void> {
   feed = { inputType: msg.inputType, fixedBatch: msg.fixedBatch };
   const fallbacks: string[] = [];
   const prefs = [...providers.filter((p) => p !== 'cpu'), 'cpu'];
+  crossCheckPending = false;
   for (const provider of prefs) {
     try {
       session = await create(provider, threads);
@@ -97,8 +100,9 @@ async function load(msg: LoadRequest): Promise<void> {
         // Only a speed-up: a model that fails on zeros keeps its session, and its real batches report the error.
       }
     }
-    // The bytes are not needed once the sessions exist (a lean one is made during the probe above).
-    source = { model: '' };
+    crossCheckPending = msg.crossCheck ?? provider !== 'cpu';
+    // The bytes are not needed once the sessions exist, unless a CPU session is still to be made for the check.
+    if (!crossCheckPending) source = { model: '' };
     reply({ type: 'loaded', provider, fallbacks, threads });
     return;
   }
@@ -107,8 +111,8 @@ async function load(msg: LoadRequest): Promise<void> {
 type Outputs = Record<string, { data: Float32Array; dims: number[] }>;
 
 /** One session.run on n samples, outputs as float32. */
-async function runOnce(inputName: string, data: Float32Array, dims: number[]): Promise<Outputs> {
-  const result = await session!.run({ [inputName]: inputTensor(ort, feed.inputType, data, dims) }, outputNames);
+async function runOnce(inputName: string, data: Float32Array, dims: number[], on = session!): Promise<Outputs> {
+  const result = await on.run({ [inputName]: inputTensor(ort, feed.inputType, data, dims) }, outputNames);
   const out: Outputs = {};
   for (const name of outputNames) out[name] = { data: toFloat32(result[name]), dims: result[name].dims.map(Number) };
   return out;
@@ -118,17 +122,17 @@ async function runOnce(inputName: string, data: Float32Array, dims: number[]): P
  * A model whose batch size is fixed in the graph (torch.onnx.export's default) runs in slices of that size; the
  * last slice is padded with zeros and the rows of the padding are dropped.
  */
-async function runBatch(inputName: string, data: Float32Array, dims: number[]): Promise<Outputs> {
+async function runBatch(inputName: string, data: Float32Array, dims: number[], on = session!): Promise<Outputs> {
   const b = feed.fixedBatch;
   const n = dims[0];
-  if (!b || b === n) return runOnce(inputName, data, dims);
+  if (!b || b === n) return runOnce(inputName, data, dims, on);
   const per = data.length / n;
   const parts: Outputs[] = [];
   for (let start = 0; start < n; start += b) {
     const m = Math.min(b, n - start);
     const slice = new Float32Array(b * per);
     slice.set(data.subarray(start * per, (start + m) * per));
-    const out = await runOnce(inputName, slice, [b, ...dims.slice(1)]);
+    const out = await runOnce(inputName, slice, [b, ...dims.slice(1)], on);
     for (const o of Object.values(out)) {
       o.data = o.data.subarray(0, (o.data.length / b) * m);
       o.dims = [m, ...o.dims.slice(1)];
@@ -159,6 +163,21 @@ function ownCopy(data: Float32Array): Float32Array {
   return out;
 }
 
+/** The first batch again on a CPU session: the largest logit difference from the accelerator's. */
+async function crossCheck(inputName: string, data: Float32Array, dims: number[], logits: Float32Array): Promise<number> {
+  crossCheckPending = false;
+  const cpu = await create('cpu');
+  try {
+    const ref = (await runBatch(inputName, data, dims, cpu))[outputNames[0]].data;
+    let diff = 0;
+    for (let i = 0; i < ref.length; i++) diff = Math.max(diff, Math.abs(ref[i] - logits[i]));
+    return diff;
+  } finally {
+    source = { model: '' };
+    await cpu.release();
+  }
+}
+
 parentPort!.on('message', async (msg: WorkerRequest) => {
   try {
     if (msg.type === 'load') {
@@ -168,6 +187,7 @@ parentPort!.on('message', async (msg: WorkerRequest) => {
     free = free.concat(msg.reuse);
     if (!session) throw new Error('model not loaded');
     const result = await runBatch(msg.inputName, msg.data, msg.dims);
+    const cpuDiff = crossCheckPending ? await crossCheck(msg.inputName, msg.data, msg.dims, result[outputNames[0]].data) : undefined;
     const outputs: Outputs = {};
     const transfer: ArrayBuffer[] = [];
     for (const name of outputNames) {
@@ -178,7 +198,7 @@ parentPort!.on('message', async (msg: WorkerRequest) => {
     }
     // onnxruntime is done with the input once run resolves.
     transfer.push(msg.data.buffer as ArrayBuffer);
-    reply({ type: 'result', id: msg.id, outputs, input: msg.data }, transfer);
+    reply({ type: 'result', id: msg.id, outputs, input: msg.data, ...(cpuDiff !== undefined ? { cpuDiff } : {}) }, transfer);
   } catch (e) {
     reply({ type: 'error', id: msg.type === 'run' ? msg.id : -1, message: e instanceof Error ? e.message.split('\n')[0] : String(e) });
   }

@@ -54,6 +54,11 @@ export interface ModelInfo {
     exif: boolean;
     sources: Record<string, string>;
   };
+  /**
+   * On an accelerator: the first batch also ran on CPU, and this is the largest |logit difference| (TF32 or float16
+   * kernels of a GPU provider move logits by more than float32 rounding).
+   */
+  cpuCheck?: { maxAbsLogitDiff: number; samples: number };
   /** Input element type and a batch size fixed in the graph, if any. */
   inputType?: 'float32' | 'float16' | 'uint8';
   fixedBatch?: number | null;

@@ -35,6 +35,8 @@ export interface LoadedModel {
   outputKind?: 'logits' | 'probabilities';
   /** Set when the feature tensor is spatial ([N, C, H, W]) and is averaged over H×W. */
   featuresPooled?: boolean;
+  /** On an accelerator: the largest |logit difference| of the first batch from the same batch on CPU. */
+  cpuCheck?: { maxAbsLogitDiff: number; samples: number };
 }
 
 /** Global average pooling of [n, C, ...spatial] to [n, C] (channels first, the ONNX convention). */
@@ -191,8 +193,9 @@ export async function collectSplit(plan: SplitPlan, ctx: CollectContext): Promis
         const last = mi === g.models.length - 1;
         // The last model gets the batch itself (transferred); the others get copies.
         const payload = last ? data : data.slice();
-        jobs.push(m.worker.run(m.plan.inputName, payload, inputDims(m.plan, n)).then(({ outputs: out, input }) => {
+        jobs.push(m.worker.run(m.plan.inputName, payload, inputDims(m.plan, n)).then(({ outputs: out, input, cpuDiff }) => {
           spare[gi].push(new Float32Array(input.buffer));
+          if (cpuDiff !== undefined) m.cpuCheck = { maxAbsLogitDiff: cpuDiff, samples: n };
           const logitsOut = out[m.plan.logitsOutput];
           const k = logitsOut.dims[1] ?? logitsOut.data.length / n;
           const logits = logitsOut.data;
