@@ -140,13 +140,13 @@ def export(model, path_dyn, path_b1):
               f"metadata {len(m.metadata_props)} entries")
 
 
-def run_cli(model_path, report, preset):
+def run_cli(model_path, report, preset, scores="msp,energy,mahalanobis,knn,vim"):
     cmd = ["node", "dist/cli.js", "score", "--quiet", "--model", str(model_path.relative_to(ROOT)),
            "--id", "examples/demo/data/id_test", "--ood", "examples/demo/data/ood_heldout",
            "--fit", "examples/demo/data/id_fit"]
     if preset:
         cmd += ["--preset", preset]
-    cmd += ["--scores", "msp,energy,mahalanobis,knn,vim", "--json", str(report.relative_to(ROOT))]
+    cmd += ["--scores", scores, "--json", str(report.relative_to(ROOT))]
     print("  $ " + " ".join(cmd), flush=True)
     t0 = time.time()
     p = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
@@ -224,11 +224,14 @@ def main():
     rep = run_cli(path_dyn, OUT / "report.json", "imagenet")
     rep_b1 = run_cli(path_b1, OUT / "report_b1.json", "imagenet")
     rep_nf = run_cli(path_dyn, OUT / "report_noflag.json", None)
+    # Supplementary run: max_logit itself is only in the samples when it is among --scores.
+    rep_ml = run_cli(path_dyn, OUT / "report_maxlogit.json", "imagenet", "msp,max_logit,energy")
 
     print("\n=== results ===")
     print(f"training time: {train_wall:.1f} s wall, {train_cpu:.1f} s CPU ({args.epochs} epochs, "
           f"{args.train_images} images)")
-    for name, r in [("dynamic", rep), ("batch-1", rep_b1), ("no --preset", rep_nf)]:
+    for name, r in [("dynamic", rep), ("batch-1", rep_b1), ("no --preset", rep_nf),
+                    ("dynamic, msp,max_logit,energy", rep_ml)]:
         if r is None:
             print(f"[{name}] no report")
             continue
@@ -255,7 +258,7 @@ def main():
         # Per-image comparison with the torchvision logits.
         mname = m["name"]
         by_path = {Path(s["path"]).resolve(): s for s in r["samples"] if s["split"] == "id_test"}
-        n_dis, max_d, n_found, label_mismatch = 0, 0.0, 0, 0
+        n_dis, max_d, max_d_derived, n_found, label_mismatch = 0, None, None, 0, 0
         for (p, t), lg in zip(ds.samples, logits):
             s = by_path.get(Path(p).resolve())
             if s is None:
@@ -265,11 +268,16 @@ def main():
                 label_mismatch += 1
             if s["prediction"].get(mname) != int(lg.argmax()):
                 n_dis += 1
-            ml = s["scores"][mname].get("max_logit")
-            if ml is not None:
-                max_d = max(max_d, abs(-ml - lg.max().item()))
+            sc, z = s["scores"][mname], lg.max().item()
+            if sc.get("max_logit") is not None:  # max_logit score = -max z
+                max_d = max(max_d or 0.0, abs(-sc["max_logit"] - z))
+            if sc.get("msp") is not None and sc.get("energy") is not None:
+                # msp = -exp(max z - lse), energy = -lse (T = 1), so max z = ln(-msp) - energy.
+                max_d_derived = max(max_d_derived or 0.0, abs(np.log(-sc["msp"]) - sc["energy"] - z))
+        fmt = lambda v: "n/a (not in report)" if v is None else f"{v:.3g}"  # noqa: E731
         print(f"[{name}] per-image: {n_found}/{len(ds)} matched by path, label mismatches {label_mismatch}, "
-              f"prediction disagreements {n_dis}, max |delta max logit| {max_d:.3g}")
+              f"prediction disagreements {n_dis}, max |delta max logit| {fmt(max_d)} (from max_logit), "
+              f"{fmt(max_d_derived)} (from msp and energy)")
 
     if rep is not None and rep_b1 is not None:
         for key in ("ood", "calibration"):

@@ -9,6 +9,7 @@ import {
 } from './charts';
 import { append, clear, fmt, h, table } from './dom';
 import { resolveTheme } from './theme';
+import { modelFacts } from './model-facts';
 
 export interface Host {
   /** Absent in the stand-alone HTML report. */
@@ -100,6 +101,7 @@ export class ReportView {
         h('dt', {}, 'Execution provider'), h('dd', { id: 'execution-provider' }, providers || '—'),
         h('dt', {}, 'Splits'), h('dd', { id: 'splits' }, r.splits.map((s) => `${s.name} (${s.role}, ${s.count})`).join(' · ')),
         h('dt', {}, 'Run time'), h('dd', { id: 'run-time' }, `${(r.durationMs / 1000).toFixed(1)} s · ${r.createdAt}`)),
+      modelFacts(r.models),
       skipped.length > 0 && h('details', { id: 'skipped' },
         h('summary', {}, `${skipped.length} skipped file${skipped.length === 1 ? '' : 's'}`),
         h('ul', {}, ...skipped.map((f) => h('li', {}, h('code', {}, f.path), ` (${f.split}): ${f.reason}`)))),

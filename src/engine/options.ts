@@ -20,8 +20,10 @@ export interface RunOptions {
   histogramBins?: number;
   /** Fraction of ID samples the deployment threshold keeps (default 0.95). */
   keepFraction?: number;
-  /** Preprocessing and output overrides applied to every model (CLI flags). */
+  /** Preprocessing and output overrides applied to every model (CLI flags, oodlens.json): above every file. */
   preprocess?: PreprocessHints;
+  /** Preprocessing used when no flag or file of the model says otherwise (VS Code's oodLens.preprocess setting). */
+  preprocessDefaults?: PreprocessHints;
   /** Bootstrap confidence intervals on OOD metrics (resamples; 0 = off). */
   bootstrap?: number;
   seed?: number;

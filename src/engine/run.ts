@@ -11,6 +11,7 @@ import { UserError, CancelledError } from './util/errors';
 import { DecodePool } from './image/decode-pool';
 import { trackThreads } from './inference/live-threads';
 import { resolveProviders } from './inference/providers';
+import { needsNormalizationCheck, normalizationCheck, normalizationWarning } from './run/normalization-check';
 
 export type { RunOptions, RunHooks, Progress } from './options';
 
@@ -30,7 +31,7 @@ export async function runScore(opts: RunOptions, hooks: RunHooks = {}): Promise<
 
   const providers = resolveProviders(opts.executionProviders ?? DEFAULTS.executionProviders);
   // Models load in their workers while the folders are listed. Until the load settles it may still start threads.
-  const loading = opts.models.length ? loadModels(opts.models, providers, opts.preprocess ?? {}, { batchSize, decodeThreads }, log) : null;
+  const loading = opts.models.length ? loadModels(opts.models, providers, opts.preprocess ?? {}, opts.preprocessDefaults ?? {}, { batchSize, decodeThreads }, log) : null;
   if (loading) trackThreads(loading.catch(() => undefined));
   // Decoding threads start while the folders are listed, too.
   const pool = opts.models.length ? new DecodePool(decodeThreads) : null;
@@ -84,6 +85,12 @@ async function scoreWith(
     const idPlan = plans.find((p) => p.role === 'id')!;
     const classes = new Map(models.map((m) => [m.plan.name, resolveClasses(m.plan, idPlan, m.plan.numClasses ?? m.plan.classes?.length ?? idPlan.classes.length).classes]));
     features.classesOf = (name) => classes.get(name) ?? [];
+    for (const m of models) {
+      if (!needsNormalizationCheck(m.plan) || signal?.aborted) continue;
+      m.normalizationCheck = (await normalizationCheck(m, idPlan, classes.get(m.plan.name) ?? [], signal)) ?? undefined;
+      const warning = m.normalizationCheck && normalizationWarning(m.plan.name, m.normalizationCheck);
+      if (warning) m.plan.warnings.push(warning);
+    }
     const total = plans.reduce((a, p) => a + planSize(p), 0);
     const ctx = {
       models,
@@ -126,6 +133,7 @@ async function scoreWith(
         outputKind: m.outputKind ?? 'logits',
         featuresPooled: m.featuresPooled,
         cpuCheck: m.cpuCheck,
+        normalizationCheck: m.normalizationCheck,
       })),
       splits: outputs,
       unreached: plans.filter((p) => !outputs.some((o) => o.plan === p) && p.role !== 'fit'),

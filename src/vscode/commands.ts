@@ -8,6 +8,7 @@ import { ReportPanel } from './panel';
 import type { Pickers } from './pickers';
 import type { RunRequest, Runner } from './runner';
 import { runDefaults, withDefaults } from './settings';
+import { askNormalization } from './normalizationPick';
 import { calibratedModelPath } from './splitInference';
 import type { ReportStore } from './store';
 import { CONFIG_NAME, type ConfigDiagnostics, findWorkspaceConfig } from './workspaceConfig';
@@ -190,6 +191,7 @@ class Commands {
     const calib = await this.d.pickers.calibFolder(id, ood);
     if (calib === undefined) return;
     await this.d.pickers.remember(id, models, { ood, calib });
+    for (const m of models) if (!(await askNormalization(m, id))) return;
     const options: RunOptions = { ...runDefaults(), models, id, ood, calib: calib ?? undefined };
     const names = models.map((m) => path.basename(m)).join(', ');
     const report = await this.d.runner.run({

@@ -1,21 +1,23 @@
 // `oodLens.*` settings, read when they are used so a change applies to the next run.
 import * as vscode from 'vscode';
 import type { RunOptions } from '../engine/run';
+import type { PreprocessHints } from '../engine/model/hint-sources';
 
 export const SECTION = 'oodLens';
 
-export type RunDefaults = Pick<RunOptions, 'executionProviders' | 'batchSize' | 'scores' | 'histogramBins' | 'eceBins' | 'keepFraction'>;
+export type RunDefaults = Pick<RunOptions, 'executionProviders' | 'batchSize' | 'scores' | 'histogramBins' | 'eceBins' | 'keepFraction' | 'preprocessDefaults'>;
 
 export function runDefaults(): RunDefaults {
   const c = vscode.workspace.getConfiguration(SECTION);
   const scores = c.get<string[]>('defaultScores', []);
   return {
-    executionProviders: c.get<string[]>('executionProviders', ['cpu']),
+    executionProviders: c.get<string[]>('executionProviders', ['auto']),
     batchSize: c.get<number>('batchSize', 64),
     scores: scores.length > 0 ? scores : undefined,
     histogramBins: c.get<number>('histogramBins', 30),
     eceBins: c.get<number>('eceBins', 15),
     keepFraction: c.get<number>('keepFraction', 0.95),
+    preprocessDefaults: c.get<PreprocessHints>('preprocess', {}),
   };
 }
 

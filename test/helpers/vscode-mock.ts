@@ -52,10 +52,17 @@ export const ui = {
   progress: [] as string[],
   /** Cancels the progress notification of the run in flight. */
   cancels: [] as Cancellation[],
+  /** Quick picks shown (their rows), answered by `answerPick` (undefined = closed). */
+  picks: [] as { label: string; description?: string }[][],
+  answerPick: (_items: { label: string }[]): { label: string } | undefined => undefined,
+  opened: [] as string[],
   reset(): void {
     this.messages = [];
     this.progress = [];
     this.cancels = [];
+    this.picks = [];
+    this.answerPick = () => undefined;
+    this.opened = [];
   },
 };
 
@@ -72,6 +79,13 @@ export const vscode = {
     showInformationMessage: message('info'),
     showWarningMessage: message('warning'),
     showErrorMessage: message('error'),
+    async showQuickPick<T extends { label: string }>(items: T[]): Promise<T | undefined> {
+      ui.picks.push(items);
+      return ui.answerPick(items) as T | undefined;
+    },
+    async showTextDocument(uri: Uri): Promise<void> {
+      ui.opened.push(uri.fsPath);
+    },
     async withProgress<R>(_opts: unknown, task: (p: { report(v: { message?: string }): void }, token: { onCancellationRequested(l: () => void): void }) => Promise<R>): Promise<R> {
       const listeners: (() => void)[] = [];
       ui.cancels.push({ cancel: () => listeners.forEach((l) => l()) });
@@ -80,6 +94,7 @@ export const vscode = {
   },
   workspace: {
     workspaceFolders: undefined as { uri: Uri }[] | undefined,
+    getConfiguration: () => ({ get: <T>(_key: string, fallback: T): T => fallback }),
     fs: {
       async createDirectory(uri: Uri): Promise<void> {
         await mkdir(uri.fsPath, { recursive: true });

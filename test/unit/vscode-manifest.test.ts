@@ -33,11 +33,15 @@ test('settings and schema are contributed with the documented defaults', () => {
   assert.deepEqual(
     Object.fromEntries(Object.entries(p).map(([k, v]) => [k, (v as { default: unknown }).default])),
     {
-      'oodLens.executionProviders': ['cpu'], 'oodLens.batchSize': 64, 'oodLens.defaultScores': [], 'oodLens.histogramBins': 30,
+      'oodLens.executionProviders': ['auto'], 'oodLens.preprocess': {}, 'oodLens.batchSize': 64, 'oodLens.defaultScores': [], 'oodLens.histogramBins': 30,
       'oodLens.eceBins': 15, 'oodLens.keepFraction': 0.95, 'oodLens.decorations.enabled': true, 'oodLens.watch.enabled': false,
     });
   assert.deepEqual(pkg.contributes.jsonValidation, [{ fileMatch: 'oodlens.json', url: './schemas/oodlens.schema.json' }]);
   const schema = JSON.parse(readFileSync(join(root, 'schemas', 'oodlens.schema.json'), 'utf8'));
   assert.deepEqual(Object.keys(schema.properties.gates.properties).sort(),
     ['accuracy_min', 'aupr_in_min', 'aupr_out_min', 'auroc_min', 'calibration_stage', 'ece_max', 'fpr95_max', 'model', 'score']);
+  // The setting takes the same preprocessing keys as oodlens.json (those that make sense for every model).
+  const setting = p['oodLens.preprocess'] as { properties: Record<string, unknown> };
+  for (const [k, v] of Object.entries(setting.properties)) assert.deepEqual(v, schema.properties.preprocess.properties[k], k);
+  assert.deepEqual(new Set(Object.keys(setting.properties)), new Set(['preset', 'resize', 'crop', 'cropPct', 'interpolation', 'mean', 'std', 'exif', 'features', 'labelMap']));
 });

@@ -19,7 +19,7 @@ import { sampleRows } from '../report/sample-rows';
 import { UserError } from '../util/errors';
 
 export interface RunData {
-  models: { plan: ModelPlan; provider: string; outputKind: 'logits' | 'probabilities'; featuresPooled?: boolean; cpuCheck?: ModelInfo['cpuCheck'] }[];
+  models: { plan: ModelPlan; provider: string; outputKind: 'logits' | 'probabilities'; featuresPooled?: boolean; cpuCheck?: ModelInfo['cpuCheck']; normalizationCheck?: ModelInfo['normalizationCheck'] }[];
   /** Scored splits except the fit split, in run order (ID first). */
   splits: SplitOutputs[];
   /** Planned splits the run never reached (cancelled). */
@@ -89,6 +89,7 @@ export function buildReport(data: RunData, opts: RunOptions, ctx: { started: num
       outputs: modelOutputs(m.plan, m.featuresPooled),
       ...(m.plan.preprocess ? { preprocess: m.plan.preprocess, inputType: m.plan.inputType, fixedBatch: m.plan.fixedBatch } : {}),
       ...(m.cpuCheck ? { cpuCheck: m.cpuCheck } : {}),
+      ...(m.normalizationCheck ? { normalizationCheck: m.normalizationCheck } : {}),
       outputKind: m.outputKind,
       warnings: [...m.plan.warnings, ...(m.outputKind === 'probabilities' ? ['outputs are probabilities; ln p used as logits'] : [])],
     });

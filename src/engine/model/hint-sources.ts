@@ -1,5 +1,6 @@
 // Where preprocessing hints come from, and which one wins: CLI flags > sidecar <model>.json > ONNX metadata >
-// Hugging Face / timm files beside the model > defaults. The report records the source of every value.
+// Hugging Face / timm files beside the model > VS Code's oodLens.preprocess setting > defaults. The report records
+// the source of every value.
 import type { Interpolation } from '../image/pil';
 
 export type Preset = 'imagenet' | 'inception' | 'clip' | 'none';
@@ -35,7 +36,7 @@ export interface PreprocessHints {
   labelMap?: string;
 }
 
-export type HintSource = 'flag' | 'sidecar' | 'metadata' | 'huggingface' | 'timm' | 'labels.txt';
+export type HintSource = 'flag' | 'sidecar' | 'metadata' | 'huggingface' | 'timm' | 'setting';
 export interface HintLayer {
   source: HintSource;
   hints: PreprocessHints;

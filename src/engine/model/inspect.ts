@@ -94,7 +94,7 @@ function chooseLogits(outputs: TensorSignature[], wanted: string | undefined, fi
 }
 
 /** Hint layers, highest precedence first: flags, sidecar, ONNX metadata, Hugging Face / timm files. */
-async function hintLayers(file: string, metadata: Record<string, string>, overrides: PreprocessHints): Promise<HintLayer[]> {
+async function hintLayers(file: string, metadata: Record<string, string>, overrides: PreprocessHints, defaults: PreprocessHints): Promise<HintLayer[]> {
   const sidecar = (await readJsonIfExists(file.replace(/\.onnx$/i, '') + '.json')) as PreprocessHints | undefined;
   if (typeof sidecar?.labelMap === 'string') sidecar.labelMap = path.resolve(path.dirname(file), sidecar.labelMap);
   return [
@@ -102,6 +102,7 @@ async function hintLayers(file: string, metadata: Record<string, string>, overri
     ...(sidecar ? [{ source: 'sidecar' as const, hints: sidecar }] : []),
     { source: 'metadata', hints: hintsFromMetadata(metadata) },
     ...(await ecosystemLayers(file)),
+    { source: 'setting', hints: stripUndefined(defaults) },
   ];
 }
 
@@ -119,7 +120,8 @@ function inputLayout(input: TensorSignature, base: string, hints: PreprocessHint
   return { layout, channels: nchw ? c1 : c3, height: dim(nchw ? shape[2] : shape[1]), width: dim(nchw ? shape[3] : shape[2]) };
 }
 
-export async function inspectModel(file: string, overrides: PreprocessHints = {}): Promise<ModelPlan> {
+/** `overrides`: CLI flags or oodlens.json; `defaults`: VS Code's oodLens.preprocess setting, below every file. */
+export async function inspectModel(file: string, overrides: PreprocessHints = {}, defaults: PreprocessHints = {}): Promise<ModelPlan> {
   const summary = await readOnnxSummary(file);
   const base = path.basename(file);
   if (summary.inputs.length !== 1) {
@@ -130,7 +132,7 @@ export async function inspectModel(file: string, overrides: PreprocessHints = {}
   if (!inputType) {
     throw new UserError(`Model ${base} takes ${ELEM_TYPE_NAMES[input.elemType] ?? `type ${input.elemType}`} input "${input.name}"; OOD Lens feeds float32, float16 or uint8 images`);
   }
-  const merged = mergeHints(await hintLayers(file, summary.metadata, overrides));
+  const merged = mergeHints(await hintLayers(file, summary.metadata, overrides, defaults));
   const hints = merged.hints;
   const warnings: string[] = [];
   const shape = input.shape;

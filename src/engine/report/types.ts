@@ -59,6 +59,11 @@ export interface ModelInfo {
    * kernels of a GPU provider move logits by more than float32 rounding).
    */
   cpuCheck?: { maxAbsLogitDiff: number; samples: number };
+  /**
+   * For a model that named no normalization: accuracy on `samples` labelled ID images with [0, 1] pixels ('none'),
+   * ImageNet and Inception mean/std; `suggest` when one beats [0, 1] by 10 points or more (the run warns).
+   */
+  normalizationCheck?: { samples: number; accuracy: { none: number; imagenet: number; inception: number }; suggest?: 'imagenet' | 'inception' | 'none' };
   /** Input element type and a batch size fixed in the graph, if any. */
   inputType?: 'float32' | 'float16' | 'uint8';
   fixedBatch?: number | null;

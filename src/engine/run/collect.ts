@@ -9,6 +9,7 @@ import type { SplitPlan } from './plan';
 import { planSize } from './plan';
 import { UserError } from '../util/errors';
 import type { PathSource } from '../dataset/path-list';
+import type { NormalizationCheck } from './normalization-check';
 
 /** One model's outputs on one split, for the samples that were scored (in sample order). */
 export interface ModelSplitOutputs {
@@ -37,6 +38,8 @@ export interface LoadedModel {
   featuresPooled?: boolean;
   /** On an accelerator: the largest |logit difference| of the first batch from the same batch on CPU. */
   cpuCheck?: { maxAbsLogitDiff: number; samples: number };
+  /** Accuracy on a sample of ID images under three normalizations, for a model that named none. */
+  normalizationCheck?: NormalizationCheck;
 }
 
 /** Global average pooling of [n, C, ...spatial] to [n, C] (channels first, the ONNX convention). */

@@ -22,10 +22,11 @@ export async function loadModels(
   files: string[],
   providers: string[],
   hints: PreprocessHints,
+  defaults: PreprocessHints,
   run: { batchSize: number; decodeThreads: number },
   log: (level: 'warn', m: string) => void,
 ): Promise<LoadedModel[]> {
-  const plans = await Promise.all(files.map((m) => inspectModel(path.resolve(m), hints)));
+  const plans = await Promise.all(files.map((m) => inspectModel(path.resolve(m), hints, defaults)));
   const names = new Set<string>();
   for (const m of plans) {
     if (names.has(m.name)) throw new UserError(`Two models are named "${m.name}"; rename one file`);
