@@ -15,6 +15,8 @@ import { sessionModel } from '../../src/engine/onnx/session-model';
 import { readLastLayer } from '../../src/engine/onnx/last-layer';
 import { inputDims } from '../../src/engine/run/collect';
 import { runScore } from '../../src/engine/run';
+import { poolFeatures } from '../../src/engine/inference/tensor-io';
+import { onnx } from 'onnx-proto';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..', 'test', 'parity');
 interface Sample { image: string; logits: number[]; probabilities?: number[]; features?: number[] }
@@ -90,6 +92,22 @@ test('parity: the resnet features are the input of its final Gemm, found in the 
       assert.ok(Math.abs(z - s.logits[k]) <= 1e-3, `sample ${i} class ${k}`);
     }
   }
+});
+
+test('parity: --features-node on a spatial tensor (the input of the global pool) is averaged over H×W into the same features', async () => {
+  const c = golden.cases.resnet;
+  const graph = onnx.ModelProto.decode(fs.readFileSync(path.join(ROOT, c.model))).graph!;
+  const spatial = graph.node!.find((n) => n.opType === 'GlobalAveragePool')!.input![0];
+  const hinted = { ...c, hints: { ...c.hints, features: spatial } };
+  const { plan, out } = await modelOutputs(hinted, (p) => [p.featuresOutput!]);
+  assert.equal(plan.graph.features?.source, 'features-node');
+  const raw = out[spatial];
+  assert.equal(raw.dims.length, 4);
+  const { diff } = maxAbsDiff(poolFeatures(raw.data, raw.dims), c.samples.map((s) => s.features!), 64);
+  assert.ok(diff <= 1e-4, `pooled features off by ${diff}`);
+  const report = await runScore({ models: [plan.path], id: path.join(ROOT, 'images'), fit: path.join(ROOT, 'images'), preprocess: hinted.hints, scores: ['mahalanobis'] });
+  assert.deepEqual([report.models[0].outputs.features, report.models[0].outputs.featuresPooled], [spatial, true]);
+  await assert.rejects(inspectModel(plan.path, { features: 'no-such-tensor' }), /has no tensor named "no-such-tensor"/);
 });
 
 test('parity: the external-data model reads its last layer from model.onnx.data', async () => {

@@ -50,3 +50,16 @@ export function toFloat32(t: Tensor): Float32Array {
   else for (let i = 0; i < d.length; i++) out[i] = Number(d[i]);
   return out;
 }
+
+/** Global average pooling of [n, C, ...spatial] to [n, C] (channels first, the ONNX convention). */
+export function poolFeatures(data: Float32Array, dims: number[]): Float32Array {
+  const [n, c] = dims;
+  const area = data.length / (n * c);
+  const out = new Float32Array(n * c);
+  for (let i = 0; i < n * c; i++) {
+    let sum = 0;
+    for (let j = i * area, end = j + area; j < end; j++) sum += data[j];
+    out[i] = sum / area;
+  }
+  return out;
+}

@@ -1,22 +1,12 @@
 // Turns the merged hints and the model's input shape into the preprocessing that is applied, and records it for
 // the report with the source of each value.
 import type { PreprocessSpec } from '../image/preprocess';
+import type { PreprocessInfo } from '../report/types';
 import { UserError } from '../util/errors';
 import type { MergedHints } from './hint-sources';
 
 /** What the report says about preprocessing: the values applied and where each came from. */
-export interface PreprocessRecord {
-  resize: PreprocessSpec['resize'];
-  crop: [number, number];
-  interpolation: string;
-  cropRounding: 'round' | 'floor';
-  rescale: number;
-  mean: number[] | null;
-  std: number[] | null;
-  exif: boolean;
-  /** Field → 'flag' | 'sidecar' | 'metadata' | 'huggingface' | 'timm' | 'model' | 'default'. */
-  sources: Record<string, string>;
-}
+export type PreprocessRecord = PreprocessInfo;
 
 export interface InputFacts {
   base: string;
@@ -39,11 +29,12 @@ export function resolveSpec(merged: MergedHints, input: InputFacts): { spec: Pre
   const warnings: string[] = [];
   const crop = cropSize(hints.crop);
   let height = input.height, width = input.width;
+  sources.size = 'model';
   if (height === null || width === null) {
-    [height, width] = hints.height && hints.width ? [hints.height, hints.width] : crop ?? [null, null] as unknown as [number, number];
-    sources.size = String((hints.height ? from.height : from.crop) ?? 'default');
-  } else {
-    sources.size = 'model';
+    // A dynamic input takes its size from --size (height/width), else from the crop.
+    const given = hints.height && hints.width ? { size: [hints.height, hints.width], from: from.height } : crop ? { size: crop, from: from.crop } : null;
+    [height, width] = given ? given.size : [null, null];
+    sources.size = given?.from ?? 'default';
   }
   if (!height || !width) {
     throw new UserError(`Model ${input.base} has a dynamic input size; give the size with --size HxW (or --crop), or "height"/"width" in ${input.base.replace(/\.onnx$/i, '')}.json`);
@@ -66,7 +57,9 @@ export function resolveSpec(merged: MergedHints, input: InputFacts): { spec: Pre
     [mean, std, rescale] = [null, null, 1];
   }
   if (std?.some((s) => s === 0)) throw new UserError(`std values must be non-zero (from ${from.std})`);
-  for (const k of ['interpolation', 'cropRounding', 'rescale', 'mean', 'std', 'exif'] as const) sources[k] = input.rawPixels && k !== 'interpolation' && k !== 'cropRounding' && k !== 'exif' ? 'model' : from[k] ?? 'default';
+  // A uint8 input's scaling and normalization are the graph's own.
+  const byModel = new Set<string>(input.rawPixels ? ['rescale', 'mean', 'std'] : []);
+  for (const k of ['interpolation', 'cropRounding', 'rescale', 'mean', 'std', 'exif'] as const) sources[k] = byModel.has(k) ? 'model' : from[k] ?? 'default';
   const spec: PreprocessSpec = {
     layout: input.layout,
     channels: input.channels,

@@ -23,6 +23,22 @@ export interface SplitInfo {
   classes: string[];
 }
 
+/** The preprocessing applied to a model's images, and where each value came from. */
+export interface PreprocessInfo {
+  /** Before the crop: null = straight to the input size; `shorter` = the shorter side, aspect kept. */
+  resize: { shorter: number } | { width: number; height: number } | null;
+  /** [H, W]: the model's input size. */
+  crop: [number, number];
+  interpolation: string;
+  cropRounding: 'round' | 'floor';
+  rescale: number;
+  mean: number[] | null;
+  std: number[] | null;
+  exif: boolean;
+  /** Field → flag, sidecar, metadata, huggingface, timm, setting, model or default. */
+  sources: Record<string, string>;
+}
+
 export interface ModelInfo {
   name: string;
   path: string;
@@ -42,18 +58,7 @@ export interface ModelInfo {
     featuresPooled?: boolean;
     lastLayer?: { node: string; op: 'Gemm' | 'MatMul' } | null;
   };
-  /** The preprocessing applied, and where each value came from (flag, sidecar, metadata, huggingface, timm, model, default). */
-  preprocess?: {
-    resize: { shorter: number } | { width: number; height: number } | null;
-    crop: [number, number];
-    interpolation: string;
-    cropRounding: 'round' | 'floor';
-    rescale: number;
-    mean: number[] | null;
-    std: number[] | null;
-    exif: boolean;
-    sources: Record<string, string>;
-  };
+  preprocess?: PreprocessInfo;
   /**
    * On an accelerator: the first batch also ran on CPU, and this is the largest |logit difference| (TF32 or float16
    * kernels of a GPU provider move logits by more than float32 rounding).

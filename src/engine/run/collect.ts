@@ -10,6 +10,7 @@ import { planSize } from './plan';
 import { UserError } from '../util/errors';
 import type { PathSource } from '../dataset/path-list';
 import type { NormalizationCheck } from './normalization-check';
+import { poolFeatures } from '../inference/tensor-io';
 
 /** One model's outputs on one split, for the samples that were scored (in sample order). */
 export interface ModelSplitOutputs {
@@ -40,19 +41,6 @@ export interface LoadedModel {
   cpuCheck?: { maxAbsLogitDiff: number; samples: number };
   /** Accuracy on a sample of ID images under three normalizations, for a model that named none. */
   normalizationCheck?: NormalizationCheck;
-}
-
-/** Global average pooling of [n, C, ...spatial] to [n, C] (channels first, the ONNX convention). */
-function poolFeatures(data: Float32Array, dims: number[]): Float32Array {
-  const [n, c] = dims;
-  const area = data.length / (n * c);
-  const out = new Float32Array(n * c);
-  for (let i = 0; i < n * c; i++) {
-    let sum = 0;
-    for (let j = i * area, end = j + area; j < end; j++) sum += data[j];
-    out[i] = sum / area;
-  }
-  return out;
 }
 
 export interface CollectContext {
