@@ -1,7 +1,7 @@
 // Writes small ONNX models from TypeScript so tests need no Python or checked-in binaries.
 import { onnx } from 'onnx-proto';
 
-export type ElemType = 'float' | 'int64';
+export type ElemType = 'float' | 'int64' | 'bfloat16';
 
 export interface ValueSpec {
   name: string;
@@ -30,7 +30,7 @@ export interface NodeSpec {
   attributes?: Record<string, AttributeValue>;
 }
 
-const ELEM: Record<ElemType, number> = { float: onnx.TensorProto.DataType.FLOAT, int64: onnx.TensorProto.DataType.INT64 };
+const ELEM: Record<ElemType, number> = { float: onnx.TensorProto.DataType.FLOAT, int64: onnx.TensorProto.DataType.INT64, bfloat16: onnx.TensorProto.DataType.BFLOAT16 };
 
 function valueInfo(v: ValueSpec): onnx.IValueInfoProto {
   return {

@@ -130,7 +130,8 @@ export async function inspectModel(file: string, overrides: PreprocessHints = {}
   const input = summary.inputs[0];
   const inputType = INPUT_TYPES[input.elemType];
   if (!inputType) {
-    throw new UserError(`Model ${base} takes ${ELEM_TYPE_NAMES[input.elemType] ?? `type ${input.elemType}`} input "${input.name}"; OOD Lens feeds float32, float16 or uint8 images`);
+    const hint = input.elemType === 16 ? ' (onnxruntime-node cannot make bfloat16 tensors; export the input as float32 or float16)' : '';
+    throw new UserError(`Model ${base} takes ${ELEM_TYPE_NAMES[input.elemType] ?? `type ${input.elemType}`} input "${input.name}"; OOD Lens feeds float32, float16 or uint8 images${hint}`);
   }
   const merged = mergeHints(await hintLayers(file, summary.metadata, overrides, defaults));
   const hints = merged.hints;
@@ -149,7 +150,10 @@ export async function inspectModel(file: string, overrides: PreprocessHints = {}
   if (logits.shape.length !== 2) {
     throw new UserError(`Model ${base} output "${logits.name}" has shape [${logits.shape.join(',')}]; a classifier output must be [N,K]`);
   }
-  if (logits.elemType === 16) throw new UserError(`Model ${base} outputs bfloat16 logits, which onnxruntime-node cannot hand to JavaScript; export float32 or float16 outputs`);
+  // onnxruntime-node refuses to create a session whose outputs include bfloat16 (its JavaScript API has no such
+  // tensor type), so such a model cannot be run even through a Cast appended to the graph.
+  const bf16 = summary.outputs.filter((o) => o.elemType === 16).map((o) => o.name);
+  if (bf16.length) throw new UserError(`Model ${base} has bfloat16 output(s) ${bf16.join(', ')}, which onnxruntime-node cannot load; export the outputs as float32 or float16`);
   const numClasses = dim(logits.shape[1]);
   const graph = planGraph(summary.graph, base, logits.name, hints.features, path.dirname(file));
   warnings.push(...graph.warnings);
