@@ -34,12 +34,15 @@ def _case(name, rng, n_fit, n_test, d, k, *, rank=None, zero_rows=0, single_clas
         labels[0] = k - 1  # class k-1 has exactly one fit sample
     centers = rng.normal(0, 2, (k, d))
 
+    mix = rng.normal(0, 1, (rank, d)) / np.sqrt(rank) if rank is not None else None
+
     def feats(lab, n):
         x = centers[lab] + rng.normal(0, 1, (n, d))
-        if rank is not None:
-            x = x[:, :rank] @ rng.normal(0, 1, (rank, d)) / np.sqrt(rank)
         if not negative:
             x = np.abs(x)  # post-ReLU features, as most penultimate layers give
+        if mix is not None:
+            # After the abs, so every row (fit and test) lies in one rank-`rank` subspace: singular covariances.
+            x = x[:, :rank] @ mix
         return f32(x)
 
     hf = feats(labels, n_fit)

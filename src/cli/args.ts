@@ -1,6 +1,20 @@
 import { parseArgs } from 'node:util';
 import { stripUndefined, type PreprocessHints } from '../engine/model/hint-sources';
+import { parseParams } from '../engine/ood/choice';
+import { METHOD_NAMES } from '../engine/ood/registry';
+import { LOGIT_SCORES } from '../engine/scores/logit-scores';
 import { UserError } from '../engine/util/errors';
+
+/** Lines of at most `width` characters, indented by `indent`. */
+function wrap(text: string, indent: number, width: number): string {
+  const lines: string[] = [];
+  let line = '';
+  for (const word of text.split(' ')) {
+    if (line && indent + line.length + 1 + word.length > width) lines.push(line), (line = word);
+    else line = line ? `${line} ${word}` : word;
+  }
+  return [...lines, line].map((l) => ' '.repeat(indent) + l).join('\n');
+}
 
 export const USAGE = `Usage:
   ood-lens score --model M.onnx [--model M2.onnx ...] --id DIR [--ood DIR|noise:N ...] [--holdout A,B]
@@ -13,8 +27,12 @@ Options for score and calibrate:
   --batch-size N          images per inference batch (default 64)
   --ep LIST               execution providers in order of preference, e.g. cuda,cpu (default auto: DirectML on
                           Windows, CoreML on macOS, CUDA when installed, then CPU)
-  --scores LIST           scores to compute (default: msp,max_logit,entropy,energy,gen,odin_t; plus
-                          mahalanobis,knn,vim with --fit when the model has a "features" output)
+  --scores LIST           scores to compute (default: every one the model and the run allow). Logit scores:
+                          ${LOGIT_SCORES.join(', ')}. Methods (features, last layer, --fit):
+${wrap(METHOD_NAMES.join(', '), 26, 112)}
+  --param M.KEY=V         a method's parameter over its default, e.g. knn.k=100 (repeatable)
+  --shaping react|ash|scale   also compute the logit scores on W·shape(h) + b, as <score>+<shaping>
+                          (energy+react is ReAct; the method's percentile applies)
   --size HxW              input size for models with a dynamic one
   --layout NCHW|NHWC      override the input layout guessed from the shape
   --resize N              resize the shorter side to N (aspect kept), then centre-crop (torchvision Resize(N))
@@ -55,6 +73,8 @@ export interface CliArgs {
   batchSize?: number;
   executionProviders?: string[];
   scores?: string[];
+  params?: Record<string, Record<string, number>>;
+  shaping?: 'react' | 'ash' | 'scale';
   keepFraction?: number;
   bootstrap?: number;
   eceBins?: number;
@@ -112,6 +132,8 @@ export function parseCli(argv: string[]): CliArgs {
         preset: { type: 'string' },
         exif: { type: 'string' },
         'label-map': { type: 'string' },
+        param: { type: 'string', multiple: true },
+        shaping: { type: 'string' },
         keep: { type: 'string' },
         bootstrap: { type: 'string' },
         'ece-bins': { type: 'string' },
@@ -168,6 +190,8 @@ export function parseCli(argv: string[]): CliArgs {
     batchSize: num('batch-size', v['batch-size'], true),
     executionProviders: list(v.ep),
     scores: list(v.scores),
+    params: v.param ? parseParams(v.param) : undefined,
+    shaping: oneOf('shaping', v.shaping, ['react', 'ash', 'scale'] as const),
     keepFraction: num('keep', v.keep, false),
     bootstrap: num('bootstrap', v.bootstrap, true),
     eceBins: num('ece-bins', v['ece-bins'], true),

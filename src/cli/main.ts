@@ -78,6 +78,8 @@ async function optionsFrom(args: CliArgs): Promise<{ options: RunOptions; gates?
     batchSize: args.batchSize ?? options.batchSize,
     executionProviders: args.executionProviders ?? options.executionProviders,
     scores: args.scores ?? options.scores,
+    params: args.params ?? options.params,
+    shaping: args.shaping ?? options.shaping,
     keepFraction: args.keepFraction ?? options.keepFraction,
     bootstrap: args.bootstrap ?? options.bootstrap,
     eceBins: args.eceBins ?? options.eceBins,

@@ -2,6 +2,7 @@ import * as path from 'node:path';
 import { parseTree, findNodeAtLocation, printParseErrorCode, type Node, type ParseError } from 'jsonc-parser';
 import type { RunOptions } from './options';
 import type { Gates } from './gates';
+import { checkParams } from './ood/choice';
 
 /** A problem in oodlens.json, located by JSON pointer (and offset, for editor diagnostics). */
 export interface ConfigIssue {
@@ -36,6 +37,8 @@ const FIELDS: Record<string, { kind: Kind; path?: boolean; min?: number; max?: n
   bootstrap: { kind: 'integer', min: 0, max: 100000 },
   seed: { kind: 'integer', min: 0 },
   preprocess: { kind: 'object' },
+  params: { kind: 'object' },
+  shaping: { kind: 'string' },
   ensemble: { kind: 'ensemble' },
   gates: { kind: 'object' },
   output: { kind: 'object' },
@@ -106,6 +109,14 @@ export function parseConfig(text: string, configPath: string): ParsedConfig {
       else issues.push({ path: `/output/${k}`, message: `"output.${k}": expected json, html or csv with a file path`, offset: node?.offset, length: node?.length });
     }
   }
+  if (raw.params) {
+    try {
+      checkParams(raw.params as Record<string, Record<string, number>>);
+    } catch (e) {
+      const node = findNodeAtLocation(root, ['params']);
+      issues.push({ path: '/params', message: (e as Error).message, offset: node?.offset, length: node?.length });
+    }
+  }
   if (raw.id === undefined || raw.models === undefined) return { issues, gates: raw.gates as Gates | undefined, output };
   const options: RunOptions = {
     models: raw.models as string[],
@@ -123,6 +134,8 @@ export function parseConfig(text: string, configPath: string): ParsedConfig {
     bootstrap: raw.bootstrap as number | undefined,
     seed: raw.seed as number | undefined,
     preprocess: withResolvedLabelMap(raw.preprocess as RunOptions['preprocess'], base),
+    params: raw.params as RunOptions['params'],
+    shaping: raw.shaping as RunOptions['shaping'],
     ensemble: raw.ensemble as RunOptions['ensemble'],
   };
   return { options, gates: raw.gates as Gates | undefined, output, issues };

@@ -14,8 +14,12 @@ export interface RunOptions {
   fit?: string;
   batchSize?: number;
   executionProviders?: string[];
-  /** Logit scores to compute (default: all). */
+  /** Scores to compute: logit scores and registry methods (default: every one whose needs are met). */
   scores?: string[];
+  /** Per OOD method, parameters over its defaults (`--param react.percentile=90`). */
+  params?: Record<string, Record<string, number>>;
+  /** Also compute the logit scores on W·shape(h) + b (ReAct clipping, ASH-S or SCALE), named `<score>+<shaping>`. */
+  shaping?: 'react' | 'ash' | 'scale';
   eceBins?: number;
   histogramBins?: number;
   /** Fraction of ID samples the deployment threshold keeps (default 0.95). */

@@ -6,6 +6,7 @@ import { loadPrecomputed } from './run/precomputed';
 import { loadModels } from './run/load-models';
 import { resolveClasses } from './run/classes';
 import { FeatureScoring } from './analysis/feature-scoring';
+import { checkParams, fitNeeded, methodChoice } from './ood/choice';
 import { buildReport, type RunData } from './analysis/build-report';
 import { UserError, CancelledError } from './util/errors';
 import { DecodePool } from './image/decode-pool';
@@ -27,6 +28,8 @@ export async function runScore(opts: RunOptions, hooks: RunHooks = {}): Promise<
   const decodeThreads = opts.decodeThreads ?? defaultDecodeThreads();
   if (!Number.isInteger(decodeThreads) || decodeThreads < 1) throw new UserError(`Decode threads must be a positive integer (got ${opts.decodeThreads})`);
 
+  if (opts.params) checkParams(opts.params);
+  if (opts.shaping && !['react', 'ash', 'scale'].includes(opts.shaping)) throw new UserError(`shaping must be react, ash or scale (got "${opts.shaping}")`);
   if (hooks.signal?.aborted) return cancelledBeforeScoring(opts, started);
 
   const providers = resolveProviders(opts.executionProviders ?? DEFAULTS.executionProviders);
@@ -73,7 +76,7 @@ async function scoreWith(
       throw new UserError('Precomputed splits (folders with logits.npy) cannot be mixed with --model; give one or the other');
     }
     if (precomputed.length !== plans.filter((p) => !p.noise).length) throw new UserError('Every split must be precomputed (logits.npy) when one is');
-    const data = await loadPrecomputed(plans, opts.precomputedName ?? 'precomputed');
+    const data = await loadPrecomputed(plans, opts.precomputedName ?? 'precomputed', opts);
     return buildReport(data, opts, { started, partial: false, log });
   }
   if (!loading || !pool) throw new UserError('No model given (--model M.onnx), and the ID folder holds no logits.npy');
@@ -81,7 +84,7 @@ async function scoreWith(
   progress({ phase: 'loading', done: 0, total: 0 });
   const models = await loading;
   try {
-    const features = new FeatureScoring(plans.some((p) => p.role === 'fit'), plans.some((p) => p.role === 'calib'));
+    const features = new FeatureScoring(plans.some((p) => p.role === 'fit'), plans.some((p) => p.role === 'calib'), methodChoice(opts));
     const idPlan = plans.find((p) => p.role === 'id')!;
     const classes = new Map(models.map((m) => [m.plan.name, resolveClasses(m.plan, idPlan, m.plan.numClasses ?? m.plan.classes?.length ?? idPlan.classes.length).classes]));
     features.classesOf = (name) => classes.get(name) ?? [];
@@ -110,8 +113,8 @@ async function scoreWith(
         partial = true;
         break;
       }
-      if (plan.role === 'fit' && !models.some((m) => m.plan.featuresOutput)) {
-        log('warn', `--fit ${plan.source}: no model has a feature tensor (no final linear layer was found; name one with --features-node); feature-based scores skipped`);
+      if (plan.role === 'fit' && !fitNeeded(opts, models.some((m) => m.plan.featuresOutput))) {
+        log('warn', `--fit ${plan.source}: no method asked for uses it (without a feature tensor only logit methods can; name one with --features-node)`);
         continue;
       }
       const out = await collectSplit(plan, ctx);

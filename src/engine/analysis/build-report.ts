@@ -17,6 +17,7 @@ import type { FeatureScoring } from './feature-scoring';
 import { CONVENTIONS } from './conventions';
 import { sampleRows } from '../report/sample-rows';
 import { UserError } from '../util/errors';
+import { METHOD_NAMES, METHODS } from '../ood/registry';
 
 export interface RunData {
   models: { plan: ModelPlan; provider: string; outputKind: 'logits' | 'probabilities'; featuresPooled?: boolean; cpuCheck?: ModelInfo['cpuCheck']; normalizationCheck?: ModelInfo['normalizationCheck'] }[];
@@ -47,8 +48,8 @@ export function buildReport(data: RunData, opts: RunOptions, ctx: { started: num
   const oodOuts = data.splits.filter((s) => s.plan.role === 'ood');
   const calibOut = data.splits.find((s) => s.plan.role === 'calib');
   const wanted = (opts.scores?.length ? opts.scores : [...LOGIT_SCORES]).filter((s): s is LogitScore => (LOGIT_SCORES as readonly string[]).includes(s));
-  const unknownScores = (opts.scores ?? []).filter((s) => !(LOGIT_SCORES as readonly string[]).includes(s) && !['mahalanobis', 'knn', 'vim'].includes(s));
-  if (unknownScores.length) throw new UserError(`Unknown score(s): ${unknownScores.join(', ')} (known: ${[...LOGIT_SCORES, 'mahalanobis', 'knn', 'vim'].join(', ')})`);
+  const unknownScores = (opts.scores ?? []).filter((s) => !(LOGIT_SCORES as readonly string[]).includes(s) && !METHOD_NAMES.includes(s));
+  if (unknownScores.length) throw new UserError(`Unknown score(s): ${unknownScores.join(', ')} (known: ${[...LOGIT_SCORES, ...METHOD_NAMES].join(', ')})`);
 
   const scored: Scored[] = [];
   const modelInfos: ModelInfo[] = [];
@@ -206,7 +207,10 @@ export function buildReport(data: RunData, opts: RunOptions, ctx: { started: num
     conventions: CONVENTIONS,
     settings: {
       scores: wanted,
-      scoreParameters: { energy: { T: 1 }, gen: { gamma: 0.1, M: 'min(100, C)' }, odin_t: { T: 1000, inputPerturbation: false }, knn: { k: 50, normalized: true }, mahalanobis: { covariance: 'shared, pseudo-inverse' } },
+      scoreParameters: {
+        energy: { T: 1 }, gen: { gamma: 0.1, M: 'min(100, C)' }, odin_t: { T: 1000, inputPerturbation: false },
+        ...Object.fromEntries(METHODS.map((m) => [m.name, { ...m.defaults, ...(opts.params?.[m.name] ?? {}) }])),
+      },
       batchSize: opts.batchSize ?? DEFAULTS.batchSize,
       executionProviders: opts.executionProviders ?? DEFAULTS.executionProviders,
       eceBins: opts.eceBins ?? DEFAULTS.eceBins,

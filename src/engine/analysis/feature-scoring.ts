@@ -2,31 +2,46 @@ import type { ModelPlan } from '../model/inspect';
 import type { SplitPlan } from '../run/plan';
 import { planSize } from '../run/plan';
 import { mapLabels } from '../run/classes';
-import { KnnDetector, MahalanobisDetector, VimDetector } from '../scores/feature-scores';
-import { readLastLayer } from '../onnx/last-layer';
+import { readLastLayer, type LastLayer } from '../onnx/last-layer';
+import { ashShaping, reactShaping, scaleShaping, shapedLogits, type Shaping } from '../ood/shaping';
+import { computeLogitScores, type LogitScore } from '../scores/logit-scores';
+import type { Batch, MethodSpec, OodDetector } from '../ood/method';
+import { METHODS } from '../ood/registry';
 
 /** Samples of features kept per split for the 2-D projection chart. */
 const PROJECTION_SAMPLES = 400;
 /** Full ID and calibration features are kept for the last-layer refit only up to this many floats (256 MB). */
 const REFIT_MAX_FLOATS = 64 * 1024 * 1024;
 
-interface Detectors {
-  mahalanobis: MahalanobisDetector;
-  knn: KnnDetector;
-  vim: VimDetector | null;
-  fitted: boolean;
-}
-
 interface Growing {
   values: Float64Array;
 }
 
+export interface MethodChoice {
+  /** Method names asked for; undefined = every method whose needs the model and the run meet. */
+  wanted?: readonly string[];
+  /** Per method, parameters over its defaults. */
+  params?: Record<string, Record<string, number>>;
+  /** --shaping: the logit scores are also computed on W·shape(h) + b, named `<score>+<shaping>`. */
+  shaping?: { name: ShapingName; scores: readonly LogitScore[] };
+}
+
+export type ShapingName = 'react' | 'ash' | 'scale';
+
+/** A shaping with its method's percentile (so `--param react.percentile=95` applies to `--shaping react` too). */
+function makeShaping(name: ShapingName, params: Record<string, number>): Shaping {
+  const p = params.percentile;
+  return name === 'react' ? reactShaping(p) : name === 'ash' ? ashShaping(p) : scaleShaping(p);
+}
+
 /**
- * Feature-based detectors, fitted in one streaming pass over the fit split and then applied batch by batch to the
- * other splits, so features are never held for a whole split (only a small sample for the projection chart).
+ * The post-hoc OOD methods of the registry, per model: those that need a fit are fitted in one streaming pass over
+ * the fit split, then every method scores the other splits batch by batch, so features are never held for a whole
+ * split (only a small sample for the projection chart).
  */
 export class FeatureScoring {
-  private readonly detectors = new Map<string, Detectors>();
+  private readonly detectors = new Map<string, { name: string; det: OodDetector; fits: boolean }[]>();
+  private readonly shaped = new Map<string, { shaping: Shaping; layer: LastLayer } | null>();
   private readonly scores = new Map<string, Map<string, Record<string, Growing>>>();
   private readonly samples = new Map<string, Map<string, { features: number[]; index: number[]; d: number }>>();
   private readonly full = new Map<string, { data: Float32Array; n: number; d: number } | null>();
@@ -36,44 +51,79 @@ export class FeatureScoring {
   classesOf: (model: string) => string[] = () => [];
 
   /**
-   * @param enabled a fit split exists, so the detectors are fitted and applied
+   * @param enabled a fit split exists, so the methods that need one are fitted and applied
    * @param refit a calibration split exists, so full ID and calibration features are kept for the last-layer refit
    */
-  constructor(readonly enabled: boolean, readonly refit: boolean) {}
+  constructor(readonly enabled: boolean, readonly refit: boolean, readonly choice: MethodChoice = {}) {}
 
-  onBatch(model: { plan: ModelPlan }, split: SplitPlan, features: Float32Array, logits: Float32Array, n: number, d: number, folderClass: Int32Array, offset: number): void {
-    this.keepSample(model.plan.name, split, features, n, d, offset);
-    if (this.refit && (split.role === 'id' || split.role === 'calib')) this.keepFull(model.plan.name, split, features, n, d, offset);
-    if (!this.enabled) return;
-    const name = model.plan.name;
-    if (split.role === 'fit') {
-      let det = this.detectors.get(name);
-      if (!det) {
-        const classes = this.classesOf(name);
-        const layer = model.plan.inputName ? readLastLayer(model.plan.path, model.plan.logitsOutput) : null;
-        if (!layer) this.notes.push(`${name}: ViM skipped (the last layer's weights could not be read from the graph)`);
-        else if (layer.d !== d) this.notes.push(`${name}: ViM skipped (last layer takes ${layer.d} inputs, features have ${d})`);
-        det = {
-          mahalanobis: new MahalanobisDetector(d, Math.max(1, classes.length)),
-          knn: new KnnDetector(d),
-          vim: layer && layer.d === d ? new VimDetector(layer.W, layer.b) : null,
-          fitted: false,
-        };
-        this.detectors.set(name, det);
+  /** The model's detectors, made at its first batch: the wanted methods whose needs are met. */
+  private detectorsOf(plan: ModelPlan, d: number, k: number) {
+    let dets = this.detectors.get(plan.name);
+    if (dets) return dets;
+    const layer = d > 0 && plan.inputName ? readLastLayer(plan.path, plan.logitsOutput) : null;
+    const usable = layer && layer.d === d && layer.k === k ? layer : null;
+    const missing = (m: MethodSpec): string | null =>
+      m.needs.features && d === 0 ? 'no feature tensor'
+        : m.needs.lastLayer && !usable ? (layer ? `the last layer takes ${layer.d} inputs, features have ${d}` : "the last layer's weights could not be read from the graph")
+          : m.needs.fit && !this.enabled ? 'no fit split (--fit)' : null;
+    const wanted = this.choice.wanted;
+    dets = [];
+    for (const m of METHODS) {
+      if (wanted && !wanted.includes(m.name)) continue;
+      const why = missing(m);
+      // Unmet needs are said for methods asked for by name, and for ViM (the classic note) when none was named.
+      if (why) {
+        if (wanted || (m.name === 'vim' && this.enabled && d > 0)) this.notes.push(`${plan.name}: ${m.name} skipped (${why})`);
+        continue;
       }
+      dets.push({ name: m.name, det: m.create({ d, k, layer: usable, params: this.paramsOf(m) }), fits: m.needs.fit });
+    }
+    this.detectors.set(plan.name, dets);
+    this.shaped.set(plan.name, this.shapingOf(plan.name, usable));
+    return dets;
+  }
+
+  private paramsOf(m: MethodSpec): Record<string, number> {
+    return { ...m.defaults, ...(this.choice.params?.[m.name] ?? {}) };
+  }
+
+  private shapingOf(model: string, layer: LastLayer | null): { shaping: Shaping; layer: LastLayer } | null {
+    const s = this.choice.shaping;
+    if (!s) return null;
+    const why = !layer ? "it needs the features and the final layer's weights" : s.name === 'react' && !this.enabled ? 'its clip value comes from the fit split (--fit)' : null;
+    if (why || !layer) {
+      this.notes.push(`${model}: --shaping ${s.name} skipped (${why})`);
+      return null;
+    }
+    const spec = METHODS.find((m) => m.name === s.name)!;
+    return { shaping: makeShaping(s.name, this.paramsOf(spec)), layer };
+  }
+
+  onBatch(model: { plan: ModelPlan }, split: SplitPlan, features: Float32Array | null, logits: Float32Array, n: number, d: number, folderClass: Int32Array, offset: number): void {
+    if (features) {
+      this.keepSample(model.plan.name, split, features, n, d, offset);
+      if (this.refit && (split.role === 'id' || split.role === 'calib')) this.keepFull(model.plan.name, split, features, n, d, offset);
+    }
+    const name = model.plan.name;
+    const k = logits.length / n;
+    const dets = this.detectorsOf(model.plan, features ? d : 0, k);
+    if (split.role === 'fit') {
       const labels = mapLabels(this.classesOf(name), split, folderClass, model.plan.labelMap);
-      det.mahalanobis.add(features, labels, n);
-      det.knn.add(features, n);
-      det.vim?.add(features, logits, n);
+      const batch: Batch = { features, logits, labels, n };
+      for (const x of dets) if (x.fits) x.det.fit?.(batch);
+      if (features) this.shaped.get(name)?.shaping.fit?.(features, n, d);
       return;
     }
-    const det = this.detectors.get(name);
-    if (!det?.fitted) return;
-    const out: Record<string, Float64Array> = {
-      mahalanobis: det.mahalanobis.score(features, n),
-      knn: det.knn.score(features, n),
-    };
-    if (det.vim) out.vim = det.vim.score(features, logits, n);
+    const batch: Batch = { features, logits, labels: new Int32Array(n).fill(-1), n };
+    const out: Record<string, Float64Array> = {};
+    for (const x of dets) out[x.name] = x.det.score(batch);
+    const shaped = this.shaped.get(name);
+    if (shaped && this.choice.shaping) {
+      const z = Float32Array.from(shapedLogits(shaped.layer, shaped.shaping, batch));
+      const scores = computeLogitScores(z, n, shaped.layer.k, this.choice.shaping.scores);
+      for (const [s, v] of Object.entries(scores)) out[`${s}+${this.choice.shaping.name}`] = v;
+    }
+    if (Object.keys(out).length === 0) return;
     const bySplit = this.scores.get(name) ?? new Map<string, Record<string, Growing>>();
     this.scores.set(name, bySplit);
     const rec = bySplit.get(split.name) ?? {};
@@ -92,20 +142,20 @@ export class FeatureScoring {
 
   finishFit(models: { plan: ModelPlan }[]): void {
     for (const m of models) {
-      const det = this.detectors.get(m.plan.name);
-      if (!det) continue;
-      det.mahalanobis.finish();
-      det.knn.finish();
-      det.vim?.finish();
-      det.fitted = true;
+      for (const x of this.detectors.get(m.plan.name) ?? []) if (x.fits) x.det.finish?.();
+      this.shaped.get(m.plan.name)?.shaping.finish?.();
     }
   }
 
-  /** Feature scores of one model on one split, trimmed to the `n` samples that were scored. */
+  /**
+   * Method scores of one model on one split, trimmed to the `n` samples that were scored. Every split gets every
+   * score the model has on any split (NaN where none arrived: a run cancelled before the split's first batch).
+   */
   scoresFor(model: string, split: string, n: number): Record<string, Float64Array> {
-    const rec = this.scores.get(model)?.get(split);
-    if (!rec) return {};
-    return Object.fromEntries(Object.entries(rec).map(([k, g]) => [k, g.values.slice(0, n)]));
+    const bySplit = this.scores.get(model);
+    const names = new Set([...(bySplit?.values() ?? [])].flatMap((rec) => Object.keys(rec)));
+    const rec = bySplit?.get(split);
+    return Object.fromEntries([...names].map((k) => [k, rec?.[k] ? rec[k].values.slice(0, n) : new Float64Array(n).fill(NaN)]));
   }
 
   sample(model: string, split: string): { features: Float64Array; index: number[]; d: number } | null {

@@ -50,8 +50,8 @@ export interface CollectContext {
   /** Files sharp decodes at once on the main thread (the formats and sizes the workers' fast path leaves). */
   decodeConcurrency: number;
   signal?: AbortSignal;
-  /** Called with each batch's features (n × d) and logits for feature-based detectors. */
-  onFeatures?(model: LoadedModel, split: SplitPlan, features: Float32Array, logits: Float32Array, n: number, d: number, folderClass: Int32Array, offset: number): void;
+  /** Called with each batch's features (n × d; null without a feature tensor) and logits, for the OOD methods. */
+  onFeatures?(model: LoadedModel, split: SplitPlan, features: Float32Array | null, logits: Float32Array, n: number, d: number, folderClass: Int32Array, offset: number): void;
   onProgress?(p: Progress): void;
   /** Counts across splits for progress. */
   progress: { done: number; total: number; started: number };
@@ -207,10 +207,10 @@ export async function collectSplit(plan: SplitPlan, ctx: CollectContext): Promis
           }
           s.data.set(logits, offset * k);
           const feat = m.plan.featuresOutput ? out[m.plan.featuresOutput] : undefined;
-          if (feat && ctx.onFeatures) {
-            if (feat.dims.length > 2) m.featuresPooled = true;
-            const data = feat.dims.length > 2 ? poolFeatures(feat.data, feat.dims) : feat.data;
-            ctx.onFeatures(m, plan, data, logits, n, data.length / n, folderClass.subarray(offset, offset + n), offset);
+          if (ctx.onFeatures) {
+            if (feat && feat.dims.length > 2) m.featuresPooled = true;
+            const data = !feat ? null : feat.dims.length > 2 ? poolFeatures(feat.data, feat.dims) : feat.data;
+            ctx.onFeatures(m, plan, data, logits, n, data ? data.length / n : 0, folderClass.subarray(offset, offset + n), offset);
           }
           m.worker.recycle(out);
         }));

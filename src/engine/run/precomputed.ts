@@ -1,4 +1,6 @@
 import { plainSpec } from '../image/preprocess';
+import { methodChoice } from '../ood/choice';
+import type { RunOptions } from '../options';
 import * as path from 'node:path';
 import { promises as fs } from 'node:fs';
 import { readNpy } from '../dataset/npy';
@@ -17,7 +19,7 @@ async function optionalNpy(file: string) {
  * Runs the same diagnostics on outputs computed elsewhere: each split folder holds logits.npy [N,K] and optionally
  * labels.npy [N] (class indices) and features.npy [N,D].
  */
-export async function loadPrecomputed(plans: SplitPlan[], name: string): Promise<RunData> {
+export async function loadPrecomputed(plans: SplitPlan[], name: string, opts: Pick<RunOptions, 'scores' | 'params' | 'shaping'> = {}): Promise<RunData> {
   if (plans.some((p) => p.noise)) throw new UserError('noise:N splits need a model; precomputed logits cannot be generated');
   let k = -1;
   const loaded = [];
@@ -44,7 +46,7 @@ export async function loadPrecomputed(plans: SplitPlan[], name: string): Promise
     graph: { features: loaded.some((l) => l.features) ? { tensor: 'features.npy', source: 'output' } : undefined, finalLinear: null, addedOutputs: [] },
     classes, numClasses: k, metadata: {}, warnings: [],
   };
-  const features = new FeatureScoring(plans.some((p) => p.role === 'fit'), plans.some((p) => p.role === 'calib'));
+  const features = new FeatureScoring(plans.some((p) => p.role === 'fit'), plans.some((p) => p.role === 'calib'), methodChoice(opts));
   const fakeLoaded = { plan: model, provider: 'precomputed' };
   const splits: SplitOutputs[] = [];
   for (const role of ['fit', 'id', 'ood', 'calib'] as const) {
@@ -53,7 +55,7 @@ export async function loadPrecomputed(plans: SplitPlan[], name: string): Promise
       if (l.labels) for (let i = 0; i < l.n; i++) folderClass[i] = l.labels.data[i] >= 0 && l.labels.data[i] < k ? l.labels.data[i] : -1;
       l.plan.classes = classes;
       const logits = Float32Array.from(l.logits.data);
-      if (l.features) features.onBatch(fakeLoaded, l.plan, Float32Array.from(l.features.data), logits, l.n, l.features.shape[1], folderClass, 0);
+      features.onBatch(fakeLoaded, l.plan, l.features ? Float32Array.from(l.features.data) : null, logits, l.n, l.features?.shape[1] ?? 0, folderClass, 0);
       if (role === 'fit') {
         features.finishFit([fakeLoaded]);
         continue;

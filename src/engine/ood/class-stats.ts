@@ -1,0 +1,190 @@
+// Fit-split statistics shared by the class-statistics OOD methods (klm, she, rmds, residual, neco, nci, fdbd):
+// float64 streaming sums (class means, scatter matrices) and the eigen-based pieces made from them (pseudo-inverse
+// whitening, principal subspaces, the last layer's origin −W⁺b), with numpy's and sklearn's conventions so the
+// golden references of scripts/ood_golden/class_stats.py agree to rounding.
+import { rankTolerance, symmetricEigen } from '../scores/linalg';
+
+/** Index of the first maximum of z[off .. off+k) (numpy's argmax on ties). */
+export function argmaxRow(z: ArrayLike<number>, off: number, k: number): number {
+  let best = 0;
+  for (let c = 1; c < k; c++) if (z[off + c] > z[off + best]) best = c;
+  return best;
+}
+
+/** Squared Euclidean norm of x − m over w values (m omitted: of x). */
+export function sqDist(x: ArrayLike<number>, off: number, m: ArrayLike<number> | null, w: number): number {
+  let s = 0;
+  for (let j = 0; j < w; j++) { const t = x[off + j] - (m ? m[j] : 0); s += t * t; }
+  return s;
+}
+
+/** Per-group float64 sums and counts of w-wide rows (a group per class), for class means. */
+export class GroupMeans {
+  readonly sums: Float64Array;
+  readonly counts: Float64Array;
+
+  constructor(readonly w: number, readonly groups: number) {
+    this.sums = new Float64Array(w * groups);
+    this.counts = new Float64Array(groups);
+  }
+
+  add(g: number, x: ArrayLike<number>, off: number): void {
+    this.counts[g]++;
+    for (let j = 0; j < this.w; j++) this.sums[g * this.w + j] += x[off + j];
+  }
+
+  /** The mean row of group g, or null when it has no row. */
+  mean(g: number): Float64Array | null {
+    const n = this.counts[g];
+    if (!n) return null;
+    const m = new Float64Array(this.w);
+    for (let j = 0; j < this.w; j++) m[j] = this.sums[g * this.w + j] / n;
+    return m;
+  }
+}
+
+/**
+ * Streaming ML covariances of d-wide rows: Σ (x − r)(x − r)ᵀ around r = the first row added (which avoids the
+ * cancellation of raw second moments), per-class sums of x − r, labelled and unlabelled rows kept apart so the
+ * pooled within-class covariance uses labelled rows only while the total one uses every row.
+ */
+export class ClassScatter {
+  private ref: Float64Array | null = null;
+  private readonly labelled: Float64Array;
+  private readonly unlabelled: Float64Array;
+  private readonly dx: Float64Array;
+  /** Sums of x − r: rows 0..k−1 per class, row k every row. */
+  readonly sums: GroupMeans;
+
+  constructor(readonly d: number, readonly k: number) {
+    this.labelled = new Float64Array(d * d);
+    this.unlabelled = new Float64Array(d * d);
+    this.dx = new Float64Array(d);
+    this.sums = new GroupMeans(d, k + 1);
+  }
+
+  /** Adds row `off` of x with its class (−1 or out of range: only in the total). */
+  add(x: ArrayLike<number>, off: number, label: number): void {
+    const { d, dx } = this;
+    this.ref ??= Float64Array.from({ length: d }, (_, j) => x[off + j]);
+    for (let j = 0; j < d; j++) dx[j] = x[off + j] - this.ref[j];
+    const inClass = label >= 0 && label < this.k;
+    if (inClass) this.sums.add(label, dx, 0);
+    this.sums.add(this.k, dx, 0);
+    const S = inClass ? this.labelled : this.unlabelled;
+    for (let p = 0; p < d; p++) {
+      const xp = dx[p];
+      if (xp !== 0) for (let q = p; q < d; q++) S[p * d + q] += xp * dx[q];
+    }
+  }
+
+  get count(): number {
+    return this.sums.counts[this.k];
+  }
+
+  /** Mean of class c (c = k: of every row); null when it has no row. */
+  mean(c: number): Float64Array | null {
+    const m = this.sums.mean(c);
+    if (m) for (let j = 0; j < this.d; j++) m[j] += this.ref![j];
+    return m;
+  }
+
+  /** (1/N) Σ_c Σ_{i∈c} (x_i − μ_c)(x_i − μ_c)ᵀ over labelled rows (within), or over every row around the mean (total). */
+  covariance(kind: 'within' | 'total'): Float64Array {
+    const { d, k } = this;
+    const groups = kind === 'within' ? [...Array(k).keys()] : [k];
+    const N = groups.reduce((s, c) => s + this.sums.counts[c], 0);
+    const cov = new Float64Array(d * d);
+    for (let p = 0; p < d; p++) {
+      for (let q = p; q < d; q++) cov[p * d + q] = this.labelled[p * d + q] + (kind === 'total' ? this.unlabelled[p * d + q] : 0);
+    }
+    for (const c of groups) {
+      const n = this.sums.counts[c];
+      if (!n) continue;
+      const s = this.sums.sums.subarray(c * d, (c + 1) * d);
+      for (let p = 0; p < d; p++) for (let q = p; q < d; q++) cov[p * d + q] -= (s[p] * s[q]) / n;
+    }
+    for (let p = 0; p < d; p++) {
+      for (let q = p; q < d; q++) cov[p * d + q] = cov[q * d + p] = cov[p * d + q] / N;
+    }
+    return cov;
+  }
+}
+
+/** Rows Λ^{-1/2} vᵀ over the eigenvalues above d·eps·λmax, so ‖P(x − μ)‖² = (x − μ)ᵀ Σ⁺ (x − μ) (pinvh's cut-off). */
+export function whitening(cov: Float64Array, d: number): { proj: Float64Array; rank: number } {
+  const { values, vectors } = symmetricEigen(cov, d);
+  const tol = rankTolerance(values, d);
+  let rank = 0;
+  while (rank < d && values[rank] > tol) rank++;
+  const proj = new Float64Array(rank * d);
+  for (let t = 0; t < rank; t++) {
+    const s = 1 / Math.sqrt(values[t]);
+    for (let j = 0; j < d; j++) proj[t * d + j] = vectors[j * d + t] * s;
+  }
+  return { proj, rank };
+}
+
+/**
+ * The principal subspace of a covariance: its top `dim` eigenvectors (descending eigenvalues) as rows, and the rest
+ * (the residual space). When the fit spans fewer than `dim` directions (eigenvalues ≤ d·eps·λmax are zero), the
+ * principal subspace is that span only: a split inside the null space would be arbitrary (solver-dependent), so the
+ * whole null space goes to the residual.
+ */
+export function principalSplit(cov: Float64Array, d: number, dim: number): { top: Float64Array; rest: Float64Array } {
+  const { values, vectors } = symmetricEigen(cov, d);
+  const tol = rankTolerance(values, d);
+  let kept = 0;
+  while (kept < Math.min(dim, d) && values[kept] > tol) kept++;
+  const rows = (from: number, to: number) => {
+    const out = new Float64Array((to - from) * d);
+    for (let t = from; t < to; t++) for (let j = 0; j < d; j++) out[(t - from) * d + j] = vectors[j * d + t];
+    return out;
+  };
+  return { top: rows(0, kept), rest: rows(kept, d) };
+}
+
+/** ‖B(x − m)‖² for the rows of B (r×d), x row `off` of a float32 batch, m omitted as 0. */
+export function projectedSq(B: Float64Array, x: ArrayLike<number>, off: number, m: ArrayLike<number> | null, d: number): number {
+  const r = B.length / d;
+  let s = 0;
+  for (let t = 0; t < r; t++) {
+    let v = 0;
+    for (let j = 0; j < d; j++) v += B[t * d + j] * (x[off + j] - (m ? m[j] : 0));
+    s += v * v;
+  }
+  return s;
+}
+
+/** u = −W⁺b, the point the last layer maps to logits b's least-squares zero (ViM's origin), via the smaller Gram matrix. */
+export function layerOrigin(W: Float32Array, b: Float32Array, k: number, d: number): Float64Array {
+  const small = Math.min(k, d);
+  const G = new Float64Array(small * small);
+  const rhs = new Float64Array(small);
+  // k ≤ d: W⁺b = Wᵀ(WWᵀ)⁺b; k > d: W⁺b = (WᵀW)⁺Wᵀb.
+  const at = (a: number, j: number) => (k <= d ? W[a * d + j] : W[j * d + a]);
+  const long = k <= d ? d : k;
+  for (let a = 0; a < small; a++) {
+    for (let c = a; c < small; c++) {
+      let s = 0;
+      for (let j = 0; j < long; j++) s += at(a, j) * at(c, j);
+      G[a * small + c] = G[c * small + a] = s;
+    }
+    if (k <= d) rhs[a] = b[a];
+    else for (let j = 0; j < k; j++) rhs[a] += W[j * d + a] * b[j];
+  }
+  const { values, vectors } = symmetricEigen(G, small);
+  const tol = rankTolerance(values, small);
+  const v = new Float64Array(small);
+  for (let t = 0; t < small; t++) {
+    if (values[t] <= tol) continue;
+    let c = 0;
+    for (let j = 0; j < small; j++) c += vectors[j * small + t] * rhs[j];
+    c /= values[t];
+    for (let j = 0; j < small; j++) v[j] += c * vectors[j * small + t];
+  }
+  const u = new Float64Array(d);
+  if (k <= d) for (let j = 0; j < d; j++) { let s = 0; for (let a = 0; a < k; a++) s += W[a * d + j] * v[a]; u[j] = -s; }
+  else for (let j = 0; j < d; j++) u[j] = -v[j];
+  return u;
+}

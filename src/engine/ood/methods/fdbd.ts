@@ -1,0 +1,52 @@
+// fDBD (Liu & Qin, ICML 2024): the mean distance in feature space from h to the decision boundaries between its
+// predicted class and every other class, |z_ŷ − z_c| / ‖w_ŷ − w_c‖ in closed form for a linear last layer, divided
+// by ‖h − μ‖ (μ the mean fit feature). Far from every boundary = ID, so the score is negated: higher = more OOD.
+import { finiteRow, type MethodSpec } from '../method';
+import { GroupMeans, argmaxRow, sqDist } from '../class-stats';
+
+export const fdbd: MethodSpec = {
+  name: 'fdbd',
+  needs: { features: true, lastLayer: true, fit: true },
+  // distance 1: divide by ‖h − μ‖ (the paper); 0: by ‖h‖ (the alternative OpenOOD's sweep offers).
+  defaults: { distance: 1 },
+  formula: '−(1/(C−1)) Σ_{c≠ŷ} |z_ŷ − z_c| / ‖w_ŷ − w_c‖ / ‖h − μ‖, ŷ = argmax z',
+  source:
+    'Liu & Qin 2024, "Fast Decision Boundary based Out-of-Distribution Detector" (distance_as_normalizer = True, as ' +
+    'OpenOOD v1.5 fdbd.yml; the mean over the C − 1 boundaries as the paper, where OpenOOD sums, a constant factor). ' +
+    'μ over every fit row, labels unused; classes with w_c = w_ŷ have no boundary and add 0; NaN when the ' +
+    'normalizer is 0 or C = 1',
+  create: ({ d, k, layer, params }) => {
+    if (!layer) throw new Error('fdbd needs the last layer (W)');
+    const W = layer.W;
+    const sums = new GroupMeans(d, 1);
+    let mu: Float64Array | null = null;
+    // 1/‖w_a − w_c‖ per predicted class a, made on first use (only predicted classes need a row).
+    const inv: (Float64Array | undefined)[] = new Array(k);
+    const invRow = (a: number): Float64Array =>
+      (inv[a] ??= Float64Array.from({ length: k }, (_, c) => {
+        const s = sqDist(W, a * d, W.subarray(c * d, (c + 1) * d), d);
+        return s > 0 ? 1 / Math.sqrt(s) : 0;
+      }));
+    return {
+      fit({ features, n }) {
+        for (let i = 0; i < n; i++) if (finiteRow(features!, i, d)) sums.add(0, features!, i * d);
+      },
+      finish() {
+        mu = sums.mean(0);
+      },
+      score({ features, logits, n }) {
+        const out = new Float64Array(n).fill(NaN);
+        for (let i = 0; i < n; i++) {
+          if (!mu || k < 2 || !features || !finiteRow(features, i, d) || !finiteRow(logits, i, k)) continue;
+          const a = argmaxRow(logits, i * k, k);
+          const w = invRow(a);
+          let s = 0;
+          for (let c = 0; c < k; c++) if (c !== a) s += Math.abs(logits[i * k + a] - logits[i * k + c]) * w[c];
+          const norm = Math.sqrt(sqDist(features, i * d, params.distance ? mu : null, d));
+          if (norm > 0) out[i] = -s / (k - 1) / norm;
+        }
+        return out;
+      },
+    };
+  },
+};
