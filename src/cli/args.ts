@@ -53,6 +53,9 @@ ${wrap(METHOD_NAMES.join(', '), 26, 112)}
   --ensemble LIST|none    which models form the ensemble (default: all, when 2+ share classes)
   --quiet                 no progress bar
 
+Datasets: a folder (ImageFolder layout or flat), or a CSV/TSV/JSONL manifest with path [, label, split] columns
+(FILE.csv#split=NAME takes the rows of one split).
+
 Conventions: every score is higher = more OOD; AUROC and AUPR-Out take OOD as positive; fpr95 is the fraction
 of OOD accepted at the threshold keeping 95% of ID. Exit codes: 0 ok, 1 error, 2 a quality gate failed,
 130 cancelled (a partial report is still written).`;

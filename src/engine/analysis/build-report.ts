@@ -68,7 +68,7 @@ export function buildReport(data: RunData, opts: RunOptions, ctx: { started: num
       const { prediction, confidence } = predictions(out.logits, n, k);
       const labelled = split.plan.role === 'id' || split.plan.role === 'calib';
       const labels = labelled ? mapLabels(classes, split.plan, split.folderClass, m.plan.labelMap) : null;
-      const note = labelled ? labelNote(m.plan.name, split.plan.name, split.plan.classes, classes, labelTable(classes, split.plan.classes, m.plan.labelMap)) : undefined;
+      const note = labelled ? labelNote(m.plan.name, split.plan.name, split.plan.classes, classes, labelTable(classes, split.plan.classes, m.plan.labelMap, split.plan.classIndices)) : undefined;
       if (note) warn(note);
       s.perSplit.set(split.plan.name, { logits: out.logits, scores, prediction, confidence, labels });
       let bad = 0;

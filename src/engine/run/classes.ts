@@ -33,7 +33,8 @@ export interface LabelTable {
  * many folders as classes, by sorted folder order, torchvision ImageFolder's convention (ImageNet's n01440764 is
  * class 0, whatever the model calls it).
  */
-export function labelTable(modelClasses: string[], folders: string[], labelMap: LabelMap | null): LabelTable {
+export function labelTable(modelClasses: string[], folders: string[], labelMap: LabelMap | null, classIndices = false): LabelTable {
+  if (classIndices) return { table: Int32Array.from(folders, (f) => (Number(f) < modelClasses.length ? Number(f) : -1)), how: 'name' };
   const byName = new Map(modelClasses.map((c, i) => [c, i]));
   const byFold = new Map<string, number>();
   for (const [i, c] of modelClasses.entries()) byFold.set(fold(c), byFold.has(fold(c)) ? -1 : i);
@@ -65,8 +66,8 @@ export function labelNote(model: string, split: string, folders: string[], class
 }
 
 /** Per sample: the model class of its folder, or −1. */
-export function mapLabels(modelClasses: string[], split: { classes: string[] }, folderClass: Int32Array, labelMap: LabelMap | null = null): Int32Array {
-  const { table } = labelTable(modelClasses, split.classes, labelMap);
+export function mapLabels(modelClasses: string[], split: { classes: string[]; classIndices?: boolean }, folderClass: Int32Array, labelMap: LabelMap | null = null): Int32Array {
+  const { table } = labelTable(modelClasses, split.classes, labelMap, split.classIndices);
   const out = new Int32Array(folderClass.length);
   for (let i = 0; i < folderClass.length; i++) out[i] = folderClass[i] >= 0 ? table[folderClass[i]] : -1;
   return out;

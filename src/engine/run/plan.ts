@@ -2,6 +2,7 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import type { SplitRole } from '../report/types';
 import { listDataset } from '../dataset/image-files';
+import { listManifest, parseManifestSource } from '../dataset/manifest';
 import { PathList } from '../dataset/path-list';
 import { parseNoiseSpec } from '../dataset/noise';
 import { UserError } from '../util/errors';
@@ -17,6 +18,8 @@ export interface SplitPlan {
   /** Folder class index (into `classes`) per file, -1 when unlabelled. */
   folderClass: Int32Array;
   classes: string[];
+  /** Set when `classes` are the model's class indices (a manifest with integer labels), not names. */
+  classIndices?: boolean;
   skipped: { path: string; reason: string }[];
   noise?: { count: number; seed: number };
   /** Folder holding logits.npy (+ labels.npy, features.npy). */
@@ -35,6 +38,12 @@ function uniqueName(base: string, taken: Set<string>): string {
 }
 
 async function planFolder(source: string, role: SplitRole, taken: Set<string>, signal?: AbortSignal): Promise<SplitPlan> {
+  const manifest = parseManifestSource(source);
+  if (manifest) {
+    const name = uniqueName(manifest.split ?? path.basename(manifest.file).replace(/\.[^.]+$/, ''), taken);
+    const l = await listManifest(manifest.file, manifest.split);
+    return { name, role, source, files: l.files, folderClass: l.classOf, classes: l.classes, classIndices: l.classIndices, skipped: l.skipped };
+  }
   const name = uniqueName(path.basename(path.resolve(source)), taken);
   if (await isPrecomputed(source)) {
     return { name, role, source, files: new PathList(), folderClass: new Int32Array(0), classes: [], skipped: [], precomputed: source };
