@@ -155,36 +155,3 @@ export function projectedSq(B: Float64Array, x: ArrayLike<number>, off: number, 
   }
   return s;
 }
-
-/** u = −W⁺b, the point the last layer maps to logits b's least-squares zero (ViM's origin), via the smaller Gram matrix. */
-export function layerOrigin(W: Float32Array, b: Float32Array, k: number, d: number): Float64Array {
-  const small = Math.min(k, d);
-  const G = new Float64Array(small * small);
-  const rhs = new Float64Array(small);
-  // k ≤ d: W⁺b = Wᵀ(WWᵀ)⁺b; k > d: W⁺b = (WᵀW)⁺Wᵀb.
-  const at = (a: number, j: number) => (k <= d ? W[a * d + j] : W[j * d + a]);
-  const long = k <= d ? d : k;
-  for (let a = 0; a < small; a++) {
-    for (let c = a; c < small; c++) {
-      let s = 0;
-      for (let j = 0; j < long; j++) s += at(a, j) * at(c, j);
-      G[a * small + c] = G[c * small + a] = s;
-    }
-    if (k <= d) rhs[a] = b[a];
-    else for (let j = 0; j < k; j++) rhs[a] += W[j * d + a] * b[j];
-  }
-  const { values, vectors } = symmetricEigen(G, small);
-  const tol = rankTolerance(values, small);
-  const v = new Float64Array(small);
-  for (let t = 0; t < small; t++) {
-    if (values[t] <= tol) continue;
-    let c = 0;
-    for (let j = 0; j < small; j++) c += vectors[j * small + t] * rhs[j];
-    c /= values[t];
-    for (let j = 0; j < small; j++) v[j] += c * vectors[j * small + t];
-  }
-  const u = new Float64Array(d);
-  if (k <= d) for (let j = 0; j < d; j++) { let s = 0; for (let a = 0; a < k; a++) s += W[a * d + j] * v[a]; u[j] = -s; }
-  else for (let j = 0; j < d; j++) u[j] = -v[j];
-  return u;
-}

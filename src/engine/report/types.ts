@@ -202,6 +202,42 @@ export interface CalibratorRow {
   after: CalibrationSummary & { bins: ReliabilityBin[] };
 }
 
+/**
+ * Selective prediction on a labelled split: accept the most confident samples first (ties together), the risk is
+ * the error rate of what is accepted. `aurc` is fd-shifts' AURC (see README, Conventions).
+ */
+export interface SelectiveRow {
+  model: string;
+  split: string;
+  /** The confidence ranking the samples: 'msp' (max softmax probability). */
+  confidence: string;
+  n: number;
+  error_rate: number;
+  aurc: number;
+  eaurc: number;
+  augrc: number;
+  risk_at_95_coverage: number;
+}
+
+/** Split conformal prediction sets, calibrated on the calibration split and evaluated on a labelled split. */
+export interface ConformalRow {
+  model: string;
+  split: string;
+  method: 'lac' | 'aps' | 'raps' | 'lac_classwise';
+  alpha: number;
+  /** null for lac_classwise (its per-class q̂ are in qhat_per_class); +∞ is written as null by JSON. */
+  qhat: number | null;
+  qhat_per_class?: (number | null)[];
+  n_calib: number;
+  n: number;
+  coverage: number;
+  mean_set_size: number;
+  empty_fraction: number;
+  singleton_fraction: number;
+  covgap: number;
+  per_class_coverage: (number | null)[];
+}
+
 export interface Report {
   schemaVersion: number;
   tool: { name: 'ood-lens'; version: string };
@@ -222,6 +258,8 @@ export interface Report {
   projections: ProjectionSet[];
   ensemble?: EnsembleSummary;
   calibrators?: CalibratorRow[];
+  selective?: SelectiveRow[];
+  conformal?: ConformalRow[];
   warnings: string[];
   [extra: string]: unknown;
 }

@@ -366,8 +366,8 @@ export class VimDetector {
   }
 }
 
-/** u = −W⁺b, with W⁺ from the eigen-decomposition of the smaller Gram matrix (WWᵀ if k ≤ d, else WᵀW). */
-function originOf(W: Float32Array, b: Float32Array, k: number, d: number): Float64Array {
+/** u = −W⁺b (ViM's origin), with W⁺ from the eigen-decomposition of the smaller Gram matrix (WWᵀ if k ≤ d, else WᵀW). */
+export function originOf(W: Float32Array, b: Float32Array, k: number, d: number): Float64Array {
   const u = new Float64Array(d);
   if (k <= d) {
     // W⁺b = Wᵀ (WWᵀ)⁺ b

@@ -1,7 +1,8 @@
 // Residual (Wang et al. 2022, the ViM paper's feature-only baseline): the norm of the part of h − u outside the
 // principal subspace of the fit features, with u = −W⁺b the origin of the logit space; higher = more OOD.
 import { finiteRow, type MethodSpec } from '../method';
-import { principalSplit, layerOrigin, projectedSq } from '../class-stats';
+import { principalSplit, projectedSq } from '../class-stats';
+import { originOf } from '../../scores/feature-scores';
 import { vimDim } from '../../scores/feature-scores';
 
 export const residual: MethodSpec = {
@@ -17,7 +18,7 @@ export const residual: MethodSpec = {
     'a null space would be arbitrary, so all of it counts as residual); every fit row, labels unused',
   create: ({ d, layer, params }) => {
     if (!layer) throw new Error('residual needs the last layer (W, b)');
-    const u = layerOrigin(layer.W, layer.b, layer.k, d);
+    const u = originOf(layer.W, layer.b, layer.k, d);
     const dim = Math.min(d, params.dim > 0 ? Math.floor(params.dim) : vimDim(d));
     const S = new Float64Array(d * d); // Σ (h − u)(h − u)ᵀ, upper triangle
     const x = new Float64Array(d);
