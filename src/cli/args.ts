@@ -48,6 +48,7 @@ ${wrap(METHOD_NAMES.join(', '), 26, 112)}
                           final linear layer; spatial tensors are averaged over H×W)
   --label-map FILE        class folder → class index or name (JSON object or two-column CSV)
   --keep F                fraction of ID kept by the deployment threshold (default 0.95)
+  --alpha LIST            miscoverage levels of the conformal sets, e.g. 0.1,0.05 (default 0.1; needs --calib)
   --bootstrap N           bootstrap confidence intervals with N resamples (default off)
   --ece-bins N            reliability bins (default 15)
   --ensemble LIST|none    which models form the ensemble (default: all, when 2+ share classes)
@@ -78,6 +79,7 @@ export interface CliArgs {
   scores?: string[];
   params?: Record<string, Record<string, number>>;
   shaping?: 'react' | 'ash' | 'scale';
+  conformalAlpha?: number[];
   keepFraction?: number;
   bootstrap?: number;
   eceBins?: number;
@@ -137,6 +139,7 @@ export function parseCli(argv: string[]): CliArgs {
         'label-map': { type: 'string' },
         param: { type: 'string', multiple: true },
         shaping: { type: 'string' },
+        alpha: { type: 'string' },
         keep: { type: 'string' },
         bootstrap: { type: 'string' },
         'ece-bins': { type: 'string' },
@@ -195,6 +198,7 @@ export function parseCli(argv: string[]): CliArgs {
     scores: list(v.scores),
     params: v.param ? parseParams(v.param) : undefined,
     shaping: oneOf('shaping', v.shaping, ['react', 'ash', 'scale'] as const),
+    conformalAlpha: numList('alpha', v.alpha),
     keepFraction: num('keep', v.keep, false),
     bootstrap: num('bootstrap', v.bootstrap, true),
     eceBins: num('ece-bins', v['ece-bins'], true),

@@ -80,6 +80,7 @@ async function optionsFrom(args: CliArgs): Promise<{ options: RunOptions; gates?
     scores: args.scores ?? options.scores,
     params: args.params ?? options.params,
     shaping: args.shaping ?? options.shaping,
+    conformalAlpha: args.conformalAlpha ?? options.conformalAlpha,
     keepFraction: args.keepFraction ?? options.keepFraction,
     bootstrap: args.bootstrap ?? options.bootstrap,
     eceBins: args.eceBins ?? options.eceBins,

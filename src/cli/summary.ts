@@ -12,6 +12,24 @@ function table(header: string[], rows: string[][]): string {
   return [line(header), widths.map((w) => '─'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
 }
 
+/**
+ * Selective prediction (fd-shifts' AURC and friends) and, at the first α, each conformal method's coverage / mean
+ * set size, in one table per model and labelled split.
+ */
+function trustTable(report: Report): string | null {
+  const sel = report.selective ?? [];
+  if (sel.length === 0) return null;
+  const conf = report.conformal ?? [];
+  const alpha = conf[0]?.alpha;
+  const methods = ['lac', 'aps', 'raps', 'lac_classwise'] as const;
+  const cell = (model: string, split: string, m: string) => {
+    const r = conf.find((c) => c.model === model && c.split === split && c.method === m && c.alpha === alpha);
+    return r ? `${f3(r.coverage)}/${r.mean_set_size.toFixed(2)}` : '—';
+  };
+  const head = ['model', 'split', 'AURC', 'E-AURC', 'AUGRC', 'risk@95%', ...(alpha === undefined ? [] : methods.map((m) => `${m} cov/size α=${alpha}`))];
+  return table(head, sel.map((r) => [r.model, r.split, f3(r.aurc), f3(r.eaurc), f3(r.augrc), f3(r.risk_at_95_coverage), ...(alpha === undefined ? [] : methods.map((m) => cell(r.model, r.split, m)))]));
+}
+
 /** The summary printed on stdout: the same rows as the report, 3 decimals. */
 export function summary(report: Report, gates: GateResult[] = []): string {
   const out: string[] = [];
@@ -36,6 +54,8 @@ export function summary(report: Report, gates: GateResult[] = []): string {
     }
     out.push(table(['model', 'split', 'stage', 'accuracy', 'ECE', 'MCE', 'NLL', 'Brier', 'T'], rows));
   }
+  const trust = trustTable(report);
+  if (trust) out.push('', trust);
   const ens = report.ensemble as { klRule?: { split: string; n: number; kl: number; disagree: number; either: number }[] } | undefined;
   if (ens?.klRule?.length) {
     out.push('');

@@ -20,7 +20,7 @@ export interface ParsedConfig {
   issues: ConfigIssue[];
 }
 
-type Kind = 'string' | 'string[]' | 'number' | 'integer' | 'object' | 'ensemble';
+type Kind = 'string' | 'string[]' | 'number' | 'number[]' | 'integer' | 'object' | 'ensemble';
 const FIELDS: Record<string, { kind: Kind; path?: boolean; min?: number; max?: number }> = {
   models: { kind: 'string[]', path: true },
   id: { kind: 'string', path: true },
@@ -39,6 +39,7 @@ const FIELDS: Record<string, { kind: Kind; path?: boolean; min?: number; max?: n
   preprocess: { kind: 'object' },
   params: { kind: 'object' },
   shaping: { kind: 'string' },
+  conformalAlpha: { kind: 'number[]' },
   ensemble: { kind: 'ensemble' },
   gates: { kind: 'object' },
   output: { kind: 'object' },
@@ -53,6 +54,7 @@ function checkKind(node: Node, kind: Kind): string | null {
     case 'object': return node.type === 'object' ? null : 'must be an object';
     case 'ensemble': return node.type === 'boolean' || checkKind(node, 'string[]') === null ? null : 'must be true, false or an array of model names';
     case 'string[]': return node.type === 'array' && (node.children ?? []).every((c) => c.type === 'string') ? null : 'must be an array of strings';
+    case 'number[]': return node.type === 'array' && (node.children ?? []).every((c) => c.type === 'number') ? null : 'must be an array of numbers';
   }
 }
 
@@ -136,6 +138,7 @@ export function parseConfig(text: string, configPath: string): ParsedConfig {
     preprocess: withResolvedLabelMap(raw.preprocess as RunOptions['preprocess'], base),
     params: raw.params as RunOptions['params'],
     shaping: raw.shaping as RunOptions['shaping'],
+    conformalAlpha: raw.conformalAlpha as number[] | undefined,
     ensemble: raw.ensemble as RunOptions['ensemble'],
   };
   return { options, gates: raw.gates as Gates | undefined, output, issues };

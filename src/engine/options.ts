@@ -22,6 +22,8 @@ export interface RunOptions {
   shaping?: 'react' | 'ash' | 'scale';
   eceBins?: number;
   histogramBins?: number;
+  /** Miscoverage levels of the conformal sets (default [0.1]). */
+  conformalAlpha?: number[];
   /** Fraction of ID samples the deployment threshold keeps (default 0.95). */
   keepFraction?: number;
   /** Preprocessing and output overrides applied to every model (CLI flags, oodlens.json): above every file. */
@@ -65,6 +67,7 @@ export const DEFAULTS = {
   eceBins: 15,
   histogramBins: 30,
   keepFraction: 0.95,
+  conformalAlpha: [0.1],
   decodeConcurrency: 16,
   seed: 0,
 } as const;

@@ -29,6 +29,8 @@ export async function runScore(opts: RunOptions, hooks: RunHooks = {}): Promise<
   if (!Number.isInteger(decodeThreads) || decodeThreads < 1) throw new UserError(`Decode threads must be a positive integer (got ${opts.decodeThreads})`);
 
   if (opts.params) checkParams(opts.params);
+  const badAlpha = (opts.conformalAlpha ?? []).find((a) => !(a > 0 && a < 1));
+  if (badAlpha !== undefined) throw new UserError(`The conformal α must lie in (0, 1) (got ${badAlpha})`);
   if (opts.shaping && !['react', 'ash', 'scale'].includes(opts.shaping)) throw new UserError(`shaping must be react, ash or scale (got "${opts.shaping}")`);
   if (hooks.signal?.aborted) return cancelledBeforeScoring(opts, started);
 

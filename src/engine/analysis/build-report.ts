@@ -18,6 +18,7 @@ import { CONVENTIONS } from './conventions';
 import { sampleRows } from '../report/sample-rows';
 import { UserError } from '../util/errors';
 import { METHOD_NAMES, METHODS } from '../ood/registry';
+import { conformalRows, selectiveRows } from './trust-report';
 
 export interface RunData {
   models: { plan: ModelPlan; provider: string; outputKind: 'logits' | 'probabilities'; featuresPooled?: boolean; cpuCheck?: ModelInfo['cpuCheck']; normalizationCheck?: ModelInfo['normalizationCheck'] }[];
@@ -231,6 +232,8 @@ export function buildReport(data: RunData, opts: RunOptions, ctx: { started: num
     warnings,
     ...(ensemble ? { ensemble: ensemble.summary } : {}),
     ...(calibrators.length ? { calibrators } : {}),
+    selective: selectiveRows(allScored),
+    conformal: conformalRows(allScored, calibOut?.plan.name, opts.conformalAlpha ?? DEFAULTS.conformalAlpha),
   };
 }
 
