@@ -11,6 +11,9 @@
 // - Calibration gates (`ece_max`, `accuracy_min`) take one bound, applied to the ID split(s), or an object
 //   keyed by split name. They read the model as shipped (`calibration_stage: "before"`, default) or after
 //   temperature scaling (`"after"`, from the row's `scaled` metrics).
+// - Trust gates read the ID split(s) like calibration gates: `aurc_max` the selective row (fd-shifts' AURC),
+//   `coverage_min` and `set_size_max` the conformal row of `conformal_method` (default lac) at `conformal_alpha`
+//   (default: the report's first α).
 // - A gate that finds no row to read fails: a renamed split or a score that was not computed must not pass
 //   silently. Unknown gate keys fail for the same reason.
 import type { Report } from './report/types';
@@ -29,6 +32,11 @@ export interface Gates {
   fpr95_max?: SplitBound;
   ece_max?: SplitBound;
   accuracy_min?: SplitBound;
+  aurc_max?: SplitBound;
+  coverage_min?: SplitBound;
+  set_size_max?: SplitBound;
+  conformal_method?: 'lac' | 'aps' | 'raps' | 'lac_classwise';
+  conformal_alpha?: number;
 }
 
 export interface GateResult {
@@ -45,8 +53,8 @@ export interface GateResult {
   message: string;
 }
 
-type Metric = 'auroc' | 'aupr_in' | 'aupr_out' | 'fpr95' | 'ece' | 'accuracy';
-interface GateSpec { metric: Metric; label: string; kind: 'min' | 'max'; family: 'ood' | 'calibration' }
+type Metric = 'auroc' | 'aupr_in' | 'aupr_out' | 'fpr95' | 'ece' | 'accuracy' | 'aurc' | 'coverage' | 'mean_set_size';
+interface GateSpec { metric: Metric; label: string; kind: 'min' | 'max'; family: 'ood' | 'calibration' | 'selective' | 'conformal' }
 
 export const GATE_SPECS: Record<string, GateSpec> = {
   auroc_min: { metric: 'auroc', label: 'AUROC', kind: 'min', family: 'ood' },
@@ -55,8 +63,25 @@ export const GATE_SPECS: Record<string, GateSpec> = {
   fpr95_max: { metric: 'fpr95', label: 'FPR95', kind: 'max', family: 'ood' },
   ece_max: { metric: 'ece', label: 'ECE', kind: 'max', family: 'calibration' },
   accuracy_min: { metric: 'accuracy', label: 'accuracy', kind: 'min', family: 'calibration' },
+  aurc_max: { metric: 'aurc', label: 'AURC', kind: 'max', family: 'selective' },
+  coverage_min: { metric: 'coverage', label: 'conformal coverage', kind: 'min', family: 'conformal' },
+  set_size_max: { metric: 'mean_set_size', label: 'mean set size', kind: 'max', family: 'conformal' },
 };
-const SETTINGS_KEYS = new Set(['model', 'score', 'calibration_stage']);
+const SETTINGS_KEYS = new Set(['model', 'score', 'calibration_stage', 'conformal_method', 'conformal_alpha']);
+
+/** The value a non-OOD gate reads for one model and split; null when the report has no such row. */
+function rowValue(report: Report, gates: Gates, spec: GateSpec, model: string, split: string): number | null {
+  if (spec.family === 'selective') return asNumber(report.selective?.find((r) => r.model === model && r.split === split)?.[spec.metric as 'aurc']);
+  if (spec.family === 'conformal') {
+    const method = gates.conformal_method ?? 'lac';
+    const alpha = gates.conformal_alpha ?? report.conformal?.[0]?.alpha;
+    const row = report.conformal?.find((r) => r.model === model && r.split === split && r.method === method && r.alpha === alpha);
+    return asNumber(row?.[spec.metric as 'coverage' | 'mean_set_size']);
+  }
+  const row = report.calibration.find((r) => r.model === model && r.split === split);
+  const source = gates.calibration_stage === 'after' ? row?.scaled ?? undefined : row;
+  return source ? asNumber((source as Record<string, unknown>)[spec.metric]) : null;
+}
 
 export function pointerToken(key: string): string {
   return key.replace(/~/g, '~0').replace(/\//g, '~1');
@@ -112,13 +137,12 @@ export function evaluateGates(report: Report, gates: Gates): GateResult[] {
         let actual: number | null = null;
         if (spec.family === 'ood') {
           const row = report.ood.find((r) => r.model === model && r.split === split && r.score === score);
-          actual = row ? asNumber(row[spec.metric]) : null;
+          actual = row ? asNumber(row[spec.metric as 'auroc']) : null;
         } else {
-          const row = report.calibration.find((r) => r.model === model && r.split === split);
-          const source = stage === 'after' ? row?.scaled ?? undefined : row;
-          actual = source ? asNumber((source as Record<string, unknown>)[spec.metric]) : null;
+          actual = rowValue(report, gates, spec, model, split);
         }
-        const where = `${model} on ${split}${spec.family === 'ood' ? ` (${score})` : stage === 'after' ? ' (after scaling)' : ''}`;
+        const detail = spec.family === 'ood' ? ` (${score})` : spec.family === 'conformal' ? ` (${gates.conformal_method ?? 'lac'})` : spec.family === 'calibration' && stage === 'after' ? ' (after scaling)' : '';
+        const where = `${model} on ${split}${detail}`;
         const op = spec.kind === 'min' ? '≥' : '≤';
         let passed: boolean;
         let message: string;

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { runScore } from '../../src/engine/run';
 import { selectiveMetrics } from '../../src/engine/metrics/selective';
+import { evaluateGates } from '../../src/engine/gates';
 
 const DEMO = path.resolve(__dirname, '..', '..', '..', 'examples', 'demo');
 const opts = {
@@ -36,4 +37,14 @@ test('conformal rows: four methods × two α on the ID split, calibrated on id_c
   await assert.rejects(runScore({ ...opts, conformalAlpha: [1.5] }), /conformal α must lie in \(0, 1\) \(got 1\.5\)/);
   const none = await runScore({ ...opts, calib: undefined });
   assert.deepEqual(none.conformal, [], 'no calibration split, no sets');
+});
+
+test('gates read AURC and the conformal coverage and set size of the ID split', async () => {
+  const r = await runScore(opts);
+  const aurc = r.selective!.find((x) => x.model === 'ce_seed0' && x.split === 'id_test')!.aurc;
+  const aps = r.conformal!.find((x) => x.method === 'aps' && x.alpha === 0.2 && x.split === 'id_test')!;
+  const g = evaluateGates(r, { aurc_max: aurc + 0.001, coverage_min: { id_test: aps.coverage + 0.01 }, set_size_max: 100, conformal_method: 'aps', conformal_alpha: 0.2 });
+  assert.deepEqual(g.map((x) => [x.gate, x.split, x.passed]), [['aurc_max', 'id_test', true], ['coverage_min', 'id_test', false], ['set_size_max', 'id_test', true]]);
+  assert.match(g[1].message, new RegExp(`^conformal coverage ${aps.coverage.toFixed(3)} for ce_seed0 on id_test \\(aps\\) fails ≥`));
+  assert.equal(evaluateGates(r, { coverage_min: 0.5, conformal_method: 'raps', conformal_alpha: 0.3 })[0].actual, null, 'no row at that α: the gate fails');
 });
