@@ -39,7 +39,7 @@ test('settings and schema are contributed with the documented defaults', () => {
   assert.deepEqual(pkg.contributes.jsonValidation, [{ fileMatch: 'oodlens.json', url: './schemas/oodlens.schema.json' }]);
   const schema = JSON.parse(readFileSync(join(root, 'schemas', 'oodlens.schema.json'), 'utf8'));
   assert.deepEqual(Object.keys(schema.properties.gates.properties).sort(),
-    ['accuracy_min', 'aupr_in_min', 'aupr_out_min', 'auroc_min', 'aurc_max', 'calibration_stage', 'conformal_alpha', 'conformal_method', 'coverage_min', 'ece_max', 'fpr95_max', 'model', 'score', 'set_size_max']);
+    ['accuracy_min', 'aupr_in_min', 'aupr_out_min', 'aurc_max', 'auroc_min', 'calibration_stage', 'conformal_alpha', 'conformal_method', 'coverage_min', 'ece_max', 'fpr95_max', 'model', 'score', 'set_size_max']);
   // The setting takes the same preprocessing keys as oodlens.json (those that make sense for every model).
   const setting = p['oodLens.preprocess'] as { properties: Record<string, unknown> };
   for (const [k, v] of Object.entries(setting.properties)) assert.deepEqual(v, schema.properties.preprocess.properties[k], k);
