@@ -33,7 +33,7 @@ export function applyTheme(theme: Theme): void {
 }
 
 /** Canvases are transparent: paint the editor background so an exported PNG looks like the panel. */
-function background(theme: Theme): Plugin {
+export function background(theme: Theme): Plugin {
   return {
     id: 'oodBackground',
     beforeDraw(chart) {

@@ -10,6 +10,7 @@ import {
 import { append, clear, fmt, h, table } from './dom';
 import { resolveTheme } from './theme';
 import { modelFacts } from './model-facts';
+import { conformalTable, riskCoverageChart, selectiveTable, TRUST_CONVENTIONS } from './trust-view';
 
 export interface Host {
   /** Absent in the stand-alone HTML report. */
@@ -61,6 +62,8 @@ export class ReportView {
         h('div', { id: 'ensemble' }), h('div', { id: 'ood-charts', class: 'charts' }), this.thresholdTable()),
       h('section', { id: 'calibration-section', 'aria-labelledby': 'cal-heading' }, h('h2', { id: 'cal-heading' }, 'Calibration'), this.calibrationTable(),
         h('p', { id: 'temperature-line' }), h('div', { id: 'calibration-charts', class: 'charts' })),
+      h('section', { id: 'trust-section', 'aria-labelledby': 'trust-heading' }, h('h2', { id: 'trust-heading' }, 'Selective prediction and conformal sets'),
+        h('p', { class: 'conventions-line' }, TRUST_CONVENTIONS), h('div', { id: 'trust-tables' }), h('div', { id: 'trust-charts', class: 'charts' })),
       h('section', { id: 'projection-section' }),
       this.gallery(), this.warnings());
     this.saveState();
@@ -291,6 +294,13 @@ export class ReportView {
     if (cal?.temperature !== null && cal?.temperature !== undefined) {
       append(temperature, `Fitted temperature for ${cal.model}: `, h('strong', { id: 'temperature' }, fmt(cal.temperature)));
     }
+
+    const trustRows = (r.selective ?? []).filter((x) => x.model === model);
+    const trustTables = document.getElementById('trust-tables')!;
+    clear(trustTables);
+    append(trustTables, trustRows.length ? selectiveTable(trustRows) : h('p', { class: 'empty' }, `No labelled split for ${model}.`),
+      conformalTable((r.conformal ?? []).filter((x) => x.model === model)));
+    place(document.getElementById('trust-charts')!, [riskCoverageChart(trustRows, theme)], `No risk–coverage curve for ${model}.`);
 
     const projSection = document.getElementById('projection-section')!;
     // The ensemble has no features of its own: it shows its first member's projection (the title names it).

@@ -15,7 +15,7 @@ export interface ViewProjection extends Omit<ProjectionSet, 'points'> {
 }
 
 type ReportCore = Pick<Report, 'schemaVersion' | 'tool' | 'createdAt' | 'durationMs' | 'partial' | 'conventions' | 'settings'
-  | 'models' | 'splits' | 'ood' | 'calibration' | 'histograms' | 'thresholds' | 'warnings'>;
+  | 'models' | 'splits' | 'ood' | 'calibration' | 'histograms' | 'thresholds' | 'warnings' | 'selective' | 'conformal'>;
 
 /** The report without per-sample rows (the host keeps those for decorations, export and gallery). */
 export interface ViewReport extends ReportCore {
@@ -49,7 +49,7 @@ export interface ViewPayload {
   reportFile?: string;
 }
 
-export const CHART_IDS = ['histogram', 'roc', 'pr', 'reliability-before', 'reliability-after', 'projection'] as const;
+export const CHART_IDS = ['histogram', 'roc', 'pr', 'reliability-before', 'reliability-after', 'projection', 'risk-coverage'] as const;
 export type ChartId = (typeof CHART_IDS)[number];
 
 export interface Progress { phase: string; split?: string; model?: string; done: number; total: number; imagesPerSecond: number }
@@ -109,6 +109,7 @@ export function toViewReport(report: Report, typed: boolean): ViewReport {
     schemaVersion: r.schemaVersion, tool: r.tool, createdAt: r.createdAt, durationMs: r.durationMs, partial: r.partial,
     conventions: r.conventions, settings: r.settings, models: r.models, splits: r.splits, ood: r.ood,
     calibration: r.calibration, histograms: r.histograms, thresholds: r.thresholds, warnings: r.warnings,
+    selective: r.selective ?? [], conformal: r.conformal ?? [],
     sampleCount: r.samples.length,
     ensembleMembers: ensembleMembers(r),
     curves: r.curves.map((c) => ({

@@ -20,7 +20,10 @@ test('selective rows are the metrics of the report\'s own samples (confidence = 
     const conf = Float64Array.from(rows, (s) => -(s.scores.ce_seed0.msp as number));
     const correct = Uint8Array.from(rows, (s) => (s.prediction.ce_seed0 === s.label ? 1 : 0));
     const row = r.selective!.find((x) => x.model === 'ce_seed0' && x.split === split)!;
-    assert.deepEqual({ ...row }, { model: 'ce_seed0', split, confidence: 'msp', ...selectiveMetrics(conf, correct) });
+    const { curve, ...metrics } = row;
+    assert.deepEqual(metrics, { model: 'ce_seed0', split, confidence: 'msp', ...selectiveMetrics(conf, correct) });
+    assert.equal(curve.coverage[0], 1, 'the curve starts at full coverage');
+    assert.ok(curve.coverage.length <= 200 && curve.coverage.length === curve.risk.length);
   }
   assert.equal(r.selective!.some((x) => x.split === 'ood_heldout'), false, 'OOD splits have no labels of the model');
 });

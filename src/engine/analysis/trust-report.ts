@@ -1,7 +1,7 @@
 // The questions after AUROC, per model and labelled split: what error remains when the least confident samples
 // are rejected (selective prediction), and which label sets hold the truth 1 − α of the time (conformal).
 import type { ConformalRow, SelectiveRow } from '../report/types';
-import { selectiveMetrics } from '../metrics/selective';
+import { riskCoverageCurve, selectiveMetrics } from '../metrics/selective';
 import { conformal, type ConformalMethod } from '../metrics/conformal';
 import type { Scored } from './build-report';
 
@@ -17,6 +17,16 @@ export function labelledOutcomes(v: { confidence: Float64Array; prediction: Int3
   };
 }
 
+const CURVE_POINTS = 200;
+
+/** At most CURVE_POINTS of the curve's points, evenly spaced in index, always with the first and the last. */
+function thinned(c: { coverage: number[]; risk: number[] }): { coverage: number[]; risk: number[] } {
+  const m = c.coverage.length;
+  if (m <= CURVE_POINTS) return { coverage: c.coverage, risk: c.risk };
+  const idx = Array.from({ length: CURVE_POINTS }, (_, t) => Math.round((t * (m - 1)) / (CURVE_POINTS - 1)));
+  return { coverage: idx.map((i) => c.coverage[i]), risk: idx.map((i) => c.risk[i]) };
+}
+
 /** Risk–coverage summaries with the max softmax probability as the confidence (fd-shifts' AURC, E-AURC, AUGRC). */
 export function selectiveRows(scored: Scored[]): SelectiveRow[] {
   const rows: SelectiveRow[] = [];
@@ -24,7 +34,7 @@ export function selectiveRows(scored: Scored[]): SelectiveRow[] {
     for (const [split, v] of s.perSplit) {
       const o = labelledOutcomes(v);
       if (!o) continue;
-      rows.push({ model: s.name, split, confidence: 'msp', ...selectiveMetrics(o.confidence, o.correct) });
+      rows.push({ model: s.name, split, confidence: 'msp', ...selectiveMetrics(o.confidence, o.correct), curve: thinned(riskCoverageCurve(o.confidence, o.correct)) });
     }
   }
   return rows;

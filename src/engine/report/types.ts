@@ -217,6 +217,8 @@ export interface SelectiveRow {
   eaurc: number;
   augrc: number;
   risk_at_95_coverage: number;
+  /** The risk–coverage curve (one point per distinct confidence, full coverage first), at most 200 points kept. */
+  curve: { coverage: number[]; risk: number[] };
 }
 
 /** Split conformal prediction sets, calibrated on the calibration split and evaluated on a labelled split. */

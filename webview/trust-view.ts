@@ -1,0 +1,65 @@
+// The questions after AUROC in the panel: the risk–coverage curve (with the oracle that rejects every error first)
+// and the conformal sets' coverage and size, each with its data as a table and its conventions in one line.
+import type { ChartConfiguration, ChartDataset } from 'chart.js';
+import type { ConformalRow, SelectiveRow } from '../src/engine/report/types';
+import { background, type ChartSpec } from './charts';
+import { fmt, h, table } from './dom';
+import { type Theme, withAlpha } from './theme';
+
+interface XY { x: number; y: number }
+
+/** The best any confidence could do: every error rejected before any correct sample (risk 0 down to 1 − r). */
+function oracle(errorRate: number): XY[] {
+  const pts: XY[] = [];
+  for (let t = 0; t <= 100; t++) {
+    const c = t / 100;
+    pts.push({ x: c, y: c <= 1 - errorRate ? 0 : (c - (1 - errorRate)) / c });
+  }
+  return pts;
+}
+
+export function riskCoverageChart(rows: SelectiveRow[], theme: Theme): ChartSpec | null {
+  const shown = rows.filter((r) => r.curve?.coverage.length);
+  if (shown.length === 0) return null;
+  const datasets: ChartDataset<'scatter', XY[]>[] = shown.map((r, i) => ({
+    label: `${r.split} (AURC ${fmt(r.aurc)})`,
+    data: r.curve.coverage.map((x, j) => ({ x, y: r.curve.risk[j] })),
+    showLine: true, borderColor: theme.palette[i % theme.palette.length], backgroundColor: theme.palette[i % theme.palette.length], pointRadius: 0, borderWidth: 2,
+  }));
+  datasets.push({ label: `oracle (${shown[0].split})`, data: oracle(shown[0].error_rate), showLine: true, borderColor: withAlpha(theme.foreground, 0.5), borderDash: [4, 4], pointRadius: 0, borderWidth: 1 });
+  const config: ChartConfiguration<'scatter', XY[]> = {
+    type: 'scatter',
+    data: { datasets },
+    options: {
+      parsing: false,
+      scales: {
+        x: { type: 'linear', min: 0, max: 1, title: { display: true, text: 'coverage (fraction accepted)' } },
+        y: { type: 'linear', min: 0, title: { display: true, text: 'selective risk (error rate of the accepted)' } },
+      },
+      plugins: { legend: { position: 'bottom' } },
+    },
+    plugins: [background(theme)],
+  };
+  const title = `Risk–coverage: ${shown[0].model}, confidence = max softmax`;
+  return {
+    id: 'risk-coverage',
+    title,
+    summary: `${title}. ${shown.map((r) => `${r.split}: AURC ${fmt(r.aurc)}, risk at 95% coverage ${fmt(r.risk_at_95_coverage)}`).join('; ')}. The dashed line is the oracle.`,
+    config: config as unknown as ChartConfiguration,
+    data: table(undefined, `${title} (points)`, ['split', 'coverage', 'risk'],
+      shown.flatMap((r) => r.curve.coverage.map((c, j) => [r.split, fmt(c), fmt(r.curve.risk[j])]))),
+  };
+}
+
+export function selectiveTable(rows: SelectiveRow[]): HTMLTableElement {
+  return table('selective-table', 'Selective prediction (fd-shifts AURC; ties accepted together)', ['split', 'n', 'error rate', 'AURC', 'E-AURC', 'AUGRC', 'risk at 95% coverage'],
+    rows.map((r) => [r.split, r.n, fmt(r.error_rate), fmt(r.aurc), fmt(r.eaurc), fmt(r.augrc), fmt(r.risk_at_95_coverage)]));
+}
+
+export function conformalTable(rows: ConformalRow[]): HTMLElement {
+  if (rows.length === 0) return h('p', { class: 'empty' }, 'No conformal sets: they need a calibration split (--calib) with labels.');
+  return table('conformal-table', 'Conformal prediction sets, calibrated on the calibration split', ['split', 'method', 'α', 'q̂', 'coverage', 'mean size', 'empty', 'singletons', 'CovGap'],
+    rows.map((r) => [r.split, r.method, fmt(r.alpha, 2), r.qhat === null ? (r.method === 'lac_classwise' ? 'per class' : '+∞') : fmt(r.qhat, 4), fmt(r.coverage), fmt(r.mean_set_size, 2), fmt(r.empty_fraction), fmt(r.singleton_fraction), fmt(r.covgap)]));
+}
+
+export const TRUST_CONVENTIONS = 'Confidence = max softmax; AURC as fd-shifts (trapezoid over distinct confidences). Conformal: q̂ = ⌈(n+1)(1−α)⌉-th smallest calibration score (TorchCP), LAC 1 − p_y, APS/RAPS non-randomized (RAPS λ 0.1, k_reg 1), a class is in the set when its score ≤ q̂.';
