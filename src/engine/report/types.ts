@@ -2,6 +2,8 @@
 // Conventions: every OOD score is "higher = more OOD"; AUROC/AUPR-Out take OOD as positive; AUPR is average
 // precision; fpr95 is the fraction of OOD accepted at the threshold keeping 95% of ID (see docs in README).
 
+import type { SelectiveMetrics } from '../metrics/selective';
+
 export const REPORT_SCHEMA_VERSION = 1;
 
 export type SplitRole = 'id' | 'ood' | 'calib' | 'fit';
@@ -206,17 +208,11 @@ export interface CalibratorRow {
  * Selective prediction on a labelled split: accept the most confident samples first (ties together), the risk is
  * the error rate of what is accepted. `aurc` is fd-shifts' AURC (see README, Conventions).
  */
-export interface SelectiveRow {
+export interface SelectiveRow extends SelectiveMetrics {
   model: string;
   split: string;
   /** The confidence ranking the samples: 'msp' (max softmax probability). */
   confidence: string;
-  n: number;
-  error_rate: number;
-  aurc: number;
-  eaurc: number;
-  augrc: number;
-  risk_at_95_coverage: number;
   /** The risk–coverage curve (one point per distinct confidence, full coverage first), at most 200 points kept. */
   curve: { coverage: number[]; risk: number[] };
 }
