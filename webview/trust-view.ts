@@ -51,6 +51,44 @@ export function riskCoverageChart(rows: SelectiveRow[], theme: Theme): ChartSpec
   };
 }
 
+/** A bar chart of one conformal row: set sizes (how many rows get s classes) or coverage per class against 1 − α. */
+function conformalBars(id: 'set-sizes' | 'class-coverage', row: ConformalRow, classes: string[], theme: Theme): ChartSpec {
+  const sizes = id === 'set-sizes';
+  const labels = sizes ? row.set_size_counts.map((_, s) => String(s)) : row.per_class_coverage.map((_, c) => classes[c] ?? `class ${c}`);
+  const values = sizes ? row.set_size_counts : row.per_class_coverage;
+  const datasets: ChartDataset<'bar' | 'line', (number | null)[]>[] = [
+    { type: 'bar', label: sizes ? 'rows' : 'coverage', data: [...values], backgroundColor: withAlpha(theme.palette[0], 0.7) },
+  ];
+  if (!sizes) datasets.push({ type: 'line', label: `1 − α = ${fmt(1 - row.alpha, 2)}`, data: labels.map(() => 1 - row.alpha), borderColor: theme.error, borderDash: [4, 4], pointRadius: 0, borderWidth: 1 });
+  const config = {
+    type: 'bar',
+    data: { labels, datasets },
+    options: {
+      scales: {
+        x: { type: 'category', title: { display: true, text: sizes ? 'set size (classes)' : 'class' } },
+        y: { type: 'linear', beginAtZero: true, ...(sizes ? {} : { max: 1 }), title: { display: true, text: sizes ? 'rows' : 'coverage' } },
+      },
+      plugins: { legend: { position: 'bottom' } },
+    },
+    plugins: [background(theme)],
+  };
+  const title = sizes ? `Set sizes: ${row.method}, α = ${row.alpha}, ${row.model} on ${row.split}` : `Coverage per class: ${row.method}, α = ${row.alpha}, ${row.model} on ${row.split}`;
+  return {
+    id,
+    title,
+    summary: `${title}. ${sizes ? `Mean size ${fmt(row.mean_set_size, 2)}, ${fmt(row.empty_fraction)} empty` : `Overall coverage ${fmt(row.coverage)}, CovGap ${fmt(row.covgap)}`}.`,
+    config: config as unknown as ChartConfiguration,
+    data: table(undefined, `${title} (values)`, [sizes ? 'set size' : 'class', sizes ? 'rows' : 'coverage'], labels.map((l, i) => [l, sizes ? String(values[i]) : fmt(values[i])])),
+  };
+}
+
+/** The set-size histogram and the per-class coverage of the model's first LAC row (the simplest, TorchCP's default). */
+export function conformalCharts(rows: ConformalRow[], classes: string[], theme: Theme): (ChartSpec | null)[] {
+  const row = rows.find((r) => r.method === 'lac') ?? rows[0];
+  if (!row) return [];
+  return [conformalBars('set-sizes', row, classes, theme), conformalBars('class-coverage', row, classes, theme)];
+}
+
 export function selectiveTable(rows: SelectiveRow[]): HTMLTableElement {
   return table('selective-table', 'Selective prediction (fd-shifts AURC; ties accepted together)', ['split', 'n', 'error rate', 'AURC', 'E-AURC', 'AUGRC', 'risk at 95% coverage'],
     rows.map((r) => [r.split, r.n, fmt(r.error_rate), fmt(r.aurc), fmt(r.eaurc), fmt(r.augrc), fmt(r.risk_at_95_coverage)]));

@@ -10,7 +10,7 @@ import {
 import { append, clear, fmt, h, table } from './dom';
 import { resolveTheme } from './theme';
 import { modelFacts } from './model-facts';
-import { conformalTable, riskCoverageChart, selectiveTable, TRUST_CONVENTIONS } from './trust-view';
+import { conformalCharts, conformalTable, riskCoverageChart, selectiveTable, TRUST_CONVENTIONS } from './trust-view';
 
 export interface Host {
   /** Absent in the stand-alone HTML report. */
@@ -300,7 +300,9 @@ export class ReportView {
     clear(trustTables);
     append(trustTables, trustRows.length ? selectiveTable(trustRows) : h('p', { class: 'empty' }, `No labelled split for ${model}.`),
       conformalTable((r.conformal ?? []).filter((x) => x.model === model)));
-    place(document.getElementById('trust-charts')!, [riskCoverageChart(trustRows, theme)], `No risk–coverage curve for ${model}.`);
+    const conformalRows = (r.conformal ?? []).filter((x) => x.model === model);
+    const classes = r.models.find((m) => m.name === model)?.classes ?? r.models[0]?.classes ?? [];
+    place(document.getElementById('trust-charts')!, [riskCoverageChart(trustRows, theme), ...conformalCharts(conformalRows, classes, theme)], `No risk–coverage curve for ${model}.`);
 
     const projSection = document.getElementById('projection-section')!;
     // The ensemble has no features of its own: it shows its first member's projection (the title names it).

@@ -49,7 +49,7 @@ export interface ViewPayload {
   reportFile?: string;
 }
 
-export const CHART_IDS = ['histogram', 'roc', 'pr', 'reliability-before', 'reliability-after', 'projection', 'risk-coverage'] as const;
+export const CHART_IDS = ['histogram', 'roc', 'pr', 'reliability-before', 'reliability-after', 'projection', 'risk-coverage', 'set-sizes', 'class-coverage'] as const;
 export type ChartId = (typeof CHART_IDS)[number];
 
 export interface Progress { phase: string; split?: string; model?: string; done: number; total: number; imagesPerSecond: number }

@@ -81,6 +81,7 @@ test('hand-computed LAC: q̂ is the 8th of 9 scores, sets and metrics by hand', 
   assert.equal(r.singleton_fraction, 1 / 2);
   assert.equal(r.empty_fraction, 0);
   assert.deepEqual(r.per_class_coverage, [0.5, 1, 1]);
+  assert.deepEqual(r.set_size_counts, [0, 2, 1, 1], 'sizes of the 4 labelled rows: 1, 1, 2, 3');
   assertClose(r.covgap, (0.3 + 0.2 + 0.2) / 3, 1e-15, 'covgap');
   assert.deepEqual(bits(predictionSets('lac', tst.logits, 3, [r.qhat!], opts), 5, 3), ['111', '100', '010', '110', '111']);
 });

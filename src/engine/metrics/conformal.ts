@@ -33,6 +33,8 @@ export interface ConformalResult {
   coverage: number; mean_set_size: number; empty_fraction: number; singleton_fraction: number;
   /** Per class c: coverage among test samples of class c (null when none); covgap = mean over classes with samples of |coverage_c − (1 − α)|. */
   per_class_coverage: (number | null)[]; covgap: number;
+  /** set_size_counts[s] = test rows whose set has s classes (s = 0..k), for the set-size histogram. */
+  set_size_counts: number[];
 }
 
 /**
@@ -163,6 +165,7 @@ export function conformal(method: ConformalMethod, calib: ConformalSplit, test: 
   if (test.logits.length !== test.labels.length * k) throw new RangeError('test logits must be [n, k] with n = labels.length');
   const sets = predictionSets(method, test.logits, k, qhat, opts);
   const count = new Float64Array(k), hit = new Float64Array(k);
+  const sizes = new Array<number>(k + 1).fill(0);
   let n = 0, covered = 0, size = 0, empty = 0, single = 0;
   for (let i = 0; i < test.labels.length; i++) {
     const y = test.labels[i];
@@ -171,6 +174,7 @@ export function conformal(method: ConformalMethod, calib: ConformalSplit, test: 
     for (let c = 0; c < k; c++) sz += sets[i * k + c];
     n++;
     size += sz;
+    sizes[sz]++;
     if (sz === 0) empty++;
     if (sz === 1) single++;
     count[y]++;
@@ -185,6 +189,6 @@ export function conformal(method: ConformalMethod, calib: ConformalSplit, test: 
     ...(method === 'lac_classwise' ? { qhat_per_class: Array.from(qhat) } : {}),
     n_calib, n,
     coverage: covered / n, mean_set_size: size / n, empty_fraction: empty / n, singleton_fraction: single / n,
-    per_class_coverage: perClass, covgap,
+    per_class_coverage: perClass, covgap, set_size_counts: sizes,
   };
 }

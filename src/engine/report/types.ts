@@ -234,6 +234,8 @@ export interface ConformalRow {
   singleton_fraction: number;
   covgap: number;
   per_class_coverage: (number | null)[];
+  /** set_size_counts[s] = evaluated rows whose set has s classes, s = 0..K. */
+  set_size_counts: number[];
 }
 
 export interface Report {
