@@ -1,5 +1,6 @@
 import type { Worker } from 'node:worker_threads';
 import { startBundledWorker } from '../util/bundled-script';
+import { trackThreads } from '../inference/live-threads';
 import type { DecodeJob, DecodeReply, DecodeResult } from './decode-messages';
 
 interface Thread {
@@ -11,10 +12,13 @@ interface Thread {
 export class DecodePool {
   private readonly threads: Thread[] = [];
   private nextId = 0;
+  /** Set by close(): each thread stops after the image it is on (see close). */
+  private readonly stop = new Int32Array(new SharedArrayBuffer(4));
 
   constructor(readonly size: number) {
     for (let i = 0; i < size; i++) {
-      const t: Thread = { worker: startBundledWorker('decode-worker.js'), pending: new Map() };
+      const t: Thread = { worker: startBundledWorker('decode-worker.js', { stop: this.stop }), pending: new Map() };
+      trackThreads(new Promise<void>((resolve) => t.worker.once('exit', () => resolve())));
       t.worker.on('message', (msg: DecodeReply) => {
         const id = msg.type === 'result' ? msg.result.id : msg.id;
         const p = t.pending.get(id);
@@ -42,8 +46,13 @@ export class DecodePool {
     });
   }
 
-  /** Pure JavaScript runs in these threads, so they can end at once, even mid-job (after a cancel). */
+  /**
+   * Ends the threads without waiting: each stops after the image it is decoding and then exits on its own.
+   * Terminating one inside zlib's inflate aborts the process ("close before init" in node_zlib.cc), so they are
+   * never terminated; a process waits for them with inferenceThreadsStopped() before it exits.
+   */
   close(): void {
-    for (const t of this.threads) void t.worker.terminate();
+    Atomics.store(this.stop, 0, 1);
+    for (const t of this.threads) t.worker.postMessage({ type: 'close' });
   }
 }

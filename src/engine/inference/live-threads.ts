@@ -1,6 +1,7 @@
-// Inference threads that have not ended yet. A process must not exit (process.exit, extension host shutdown)
-// while one of them is inside onnxruntime (creating a session, or in session.run): tearing a thread down under a
-// native call aborts the whole process ("terminate called after throwing an instance of 'Napi::Error'").
+// Worker threads (inference and decoding) that have not ended yet. A process must not exit (process.exit, extension
+// host shutdown) while one of them is inside native code: tearing a thread down under onnxruntime's session
+// creation or run aborts the process ("terminate called after throwing an instance of 'Napi::Error'"), and under
+// zlib's inflate too ("close before init"). So threads are never terminated mid-call, and exits wait here.
 const live = new Set<Promise<unknown>>();
 
 /**
@@ -13,8 +14,8 @@ export function trackThreads(ended: Promise<unknown>): void {
 }
 
 /**
- * Resolves once every inference thread started so far has ended. Threads end on their own once closed and idle
- * (ModelWorker.close), so this waits at most for a model load or a batch in flight.
+ * Resolves once every worker thread started so far has ended. Threads end on their own once closed and idle
+ * (ModelWorker.close, DecodePool.close), so this waits at most for a model load, a batch or one image in flight.
  */
 export async function inferenceThreadsStopped(): Promise<void> {
   while (live.size) await Promise.all([...live]);
