@@ -15,6 +15,8 @@
 //   and of every test metric; their prediction set is still computed (empty when a logit is non-finite).
 //   Every test metric (coverage, set sizes) is over the same usable test rows, n of them.
 
+import { finiteRow, softmaxInto } from '../util/rows';
+
 export type ConformalMethod = 'lac' | 'aps' | 'raps' | 'lac_classwise';
 export interface ConformalOptions {
   /** Miscoverage level in (0, 1). */
@@ -68,20 +70,10 @@ export function conformalQuantile(scores: ArrayLike<number>, alpha: number): num
   return Float64Array.from(scores).sort()[Math.max(1, m) - 1];
 }
 
-function finiteRow(logits: Float32Array, row: number, k: number): boolean {
-  for (let j = row * k; j < (row + 1) * k; j++) if (!Number.isFinite(logits[j])) return false;
-  return true;
-}
-
 /** softmax of row `row` into p (float64); false when a logit is non-finite. */
 function softmaxRow(logits: Float32Array, row: number, k: number, p: Float64Array): boolean {
   if (!finiteRow(logits, row, k)) return false;
-  const off = row * k;
-  let m = -Infinity;
-  for (let j = 0; j < k; j++) if (logits[off + j] > m) m = logits[off + j];
-  let S = 0;
-  for (let j = 0; j < k; j++) { p[j] = Math.exp(logits[off + j] - m); S += p[j]; }
-  for (let j = 0; j < k; j++) p[j] /= S;
+  softmaxInto(logits, row * k, k, p);
   return true;
 }
 

@@ -1,8 +1,9 @@
 // Fit-split statistics shared by the class-statistics OOD methods (klm, she, rmds, residual, neco, nci, fdbd):
-// float64 streaming sums (class means, scatter matrices) and the eigen-based pieces made from them (pseudo-inverse
-// whitening, principal subspaces, the last layer's origin −W⁺b), with numpy's and sklearn's conventions so the
-// golden references of scripts/ood_golden/class_stats.py agree to rounding.
+// float64 streaming sums (class means, scatter matrices) and the principal subspaces made from them (the
+// pseudo-inverse whitening is scores/linalg's, the origin −W⁺b ViM's), with numpy's and sklearn's conventions so
+// the golden references of scripts/ood_golden/class_stats.py agree to rounding.
 import { rankTolerance, symmetricEigen } from '../scores/linalg';
+import { finiteRow, type Batch } from './method';
 
 /** Index of the first maximum of z[off .. off+k) (numpy's argmax on ties). */
 export function argmaxRow(z: ArrayLike<number>, off: number, k: number): number {
@@ -41,6 +42,19 @@ export class GroupMeans {
     for (let j = 0; j < this.w; j++) m[j] = this.sums[g * this.w + j] / n;
     return m;
   }
+}
+
+/** The mean of the finite fit feature rows, streamed: a detector's fit and finish, and the mean they leave. */
+export function fitMean(d: number): { fit(b: Batch): void; finish(): void; mean: () => Float64Array | null } {
+  const sums = new GroupMeans(d, 1);
+  let mu: Float64Array | null = null;
+  return {
+    fit: ({ features, n }) => {
+      for (let i = 0; i < n; i++) if (finiteRow(features!, i, d)) sums.add(0, features!, i * d);
+    },
+    finish: () => void (mu = sums.mean(0)),
+    mean: () => mu,
+  };
 }
 
 /**
@@ -109,20 +123,6 @@ export class ClassScatter {
     }
     return cov;
   }
-}
-
-/** Rows Λ^{-1/2} vᵀ over the eigenvalues above d·eps·λmax, so ‖P(x − μ)‖² = (x − μ)ᵀ Σ⁺ (x − μ) (pinvh's cut-off). */
-export function whitening(cov: Float64Array, d: number): { proj: Float64Array; rank: number } {
-  const { values, vectors } = symmetricEigen(cov, d);
-  const tol = rankTolerance(values, d);
-  let rank = 0;
-  while (rank < d && values[rank] > tol) rank++;
-  const proj = new Float64Array(rank * d);
-  for (let t = 0; t < rank; t++) {
-    const s = 1 / Math.sqrt(values[t]);
-    for (let j = 0; j < d; j++) proj[t * d + j] = vectors[j * d + t] * s;
-  }
-  return { proj, rank };
 }
 
 /**

@@ -45,11 +45,7 @@ export interface MethodSpec {
   create(ctx: MethodContext): OodDetector;
 }
 
-/** True when row i of x (width w) is all finite. */
-export function finiteRow(x: Float32Array, i: number, w: number): boolean {
-  for (let j = i * w, end = j + w; j < end; j++) if (!Number.isFinite(x[j])) return false;
-  return true;
-}
+export { finiteRow } from '../util/rows';
 
 /** −T·logsumexp(z/T) of one logit row in float64 (the energy score, higher = more OOD). */
 export function energyOf(z: ArrayLike<number>, off: number, k: number, T = 1): number {

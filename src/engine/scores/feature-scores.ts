@@ -2,7 +2,7 @@
 // All scores are higher = more OOD. Rows with a non-finite feature (or logit, for ViM) score NaN and are skipped
 // when fitting.
 import { kthSmallest } from './select';
-import { rankTolerance, symmetricEigen } from './linalg';
+import { rankTolerance, symmetricEigen, whitening } from './linalg';
 
 function finiteRow(x: Float32Array, off: number, d: number): boolean {
   for (let j = 0; j < d; j++) if (!Number.isFinite(x[off + j])) return false;
@@ -98,15 +98,7 @@ export class MahalanobisDetector {
         cov[q * d + p] = v;
       }
     }
-    const { values, vectors } = symmetricEigen(cov, d);
-    const tol = rankTolerance(values, d);
-    let r = 0;
-    while (r < d && values[r] > tol) r++;
-    const proj = new Float64Array(r * d);
-    for (let k = 0; k < r; k++) {
-      const s = 1 / Math.sqrt(values[k]);
-      for (let j = 0; j < d; j++) proj[k * d + j] = vectors[j * d + k] * s;
-    }
+    const { proj, rank: r } = whitening(cov, d);
     const projMeans = new Float64Array(classes.length * r);
     classes.forEach((c, ci) => {
       for (let k = 0; k < r; k++) {

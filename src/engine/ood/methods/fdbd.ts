@@ -2,7 +2,7 @@
 // predicted class and every other class, |z_ŷ − z_c| / ‖w_ŷ − w_c‖ in closed form for a linear last layer, divided
 // by ‖h − μ‖ (μ the mean fit feature). Far from every boundary = ID, so the score is negated: higher = more OOD.
 import { finiteRow, type MethodSpec } from '../method';
-import { GroupMeans, argmaxRow, sqDist } from '../class-stats';
+import { argmaxRow, fitMean, sqDist } from '../class-stats';
 
 export const fdbd: MethodSpec = {
   name: 'fdbd',
@@ -18,8 +18,7 @@ export const fdbd: MethodSpec = {
   create: ({ d, k, layer, params }) => {
     if (!layer) throw new Error('fdbd needs the last layer (W)');
     const W = layer.W;
-    const sums = new GroupMeans(d, 1);
-    let mu: Float64Array | null = null;
+    const fitted = fitMean(d);
     // 1/‖w_a − w_c‖ per predicted class a, made on first use (only predicted classes need a row).
     const inv: (Float64Array | undefined)[] = new Array(k);
     const invRow = (a: number): Float64Array =>
@@ -28,14 +27,11 @@ export const fdbd: MethodSpec = {
         return s > 0 ? 1 / Math.sqrt(s) : 0;
       }));
     return {
-      fit({ features, n }) {
-        for (let i = 0; i < n; i++) if (finiteRow(features!, i, d)) sums.add(0, features!, i * d);
-      },
-      finish() {
-        mu = sums.mean(0);
-      },
+      fit: fitted.fit,
+      finish: fitted.finish,
       score({ features, logits, n }) {
         const out = new Float64Array(n).fill(NaN);
+        const mu = fitted.mean();
         for (let i = 0; i < n; i++) {
           if (!mu || k < 2 || !features || !finiteRow(features, i, d) || !finiteRow(logits, i, k)) continue;
           const a = argmaxRow(logits, i * k, k);

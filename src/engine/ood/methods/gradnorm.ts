@@ -2,6 +2,7 @@
 // KL(uniform ‖ softmax) with respect to the last layer's weights, which factorizes as ‖h‖₁ · Σ_c |p_c − 1/C|.
 // The paper's score is that norm (higher = more ID); it is negated here, as every score is higher = more OOD.
 import { finiteRow, type MethodSpec } from '../method';
+import { softmaxInto } from '../../util/rows';
 
 export const gradnorm: MethodSpec = {
   name: 'gradnorm',
@@ -12,6 +13,7 @@ export const gradnorm: MethodSpec = {
   create: ({ d, k }) => ({
     score({ features, logits, n }) {
       const out = new Float64Array(n);
+      const p = new Float64Array(k);
       for (let i = 0; i < n; i++) {
         if (!features || !finiteRow(features, i, d) || !finiteRow(logits, i, k)) {
           out[i] = NaN;
@@ -19,12 +21,9 @@ export const gradnorm: MethodSpec = {
         }
         let l1 = 0;
         for (let j = 0; j < d; j++) l1 += Math.abs(features[i * d + j]);
-        let m = -Infinity;
-        for (let c = 0; c < k; c++) m = Math.max(m, logits[i * k + c]);
-        let s = 0;
-        for (let c = 0; c < k; c++) s += Math.exp(logits[i * k + c] - m);
+        softmaxInto(logits, i * k, k, p);
         let g = 0;
-        for (let c = 0; c < k; c++) g += Math.abs(Math.exp(logits[i * k + c] - m) / s - 1 / k);
+        for (let c = 0; c < k; c++) g += Math.abs(p[c] - 1 / k);
         out[i] = -l1 * g;
       }
       return out;

@@ -2,16 +2,13 @@
 // model predicts as that class (no labels needed, so unlabelled fit rows count too); a row's score is its smallest
 // KL divergence to any template, already higher = more OOD.
 import { finiteRow, type MethodSpec } from '../method';
+import { softmaxInto } from '../../util/rows';
 import { GroupMeans, argmaxRow } from '../class-stats';
 
 /** Softmax of one logit row in float64, and log p computed as z − logsumexp(z) (exact where p underflows). */
 function softmaxRow(z: ArrayLike<number>, off: number, k: number, p: Float64Array, logp: Float64Array): void {
-  let m = -Infinity;
-  for (let c = 0; c < k; c++) m = Math.max(m, z[off + c]);
-  let s = 0;
-  for (let c = 0; c < k; c++) s += Math.exp(z[off + c] - m);
-  const lse = m + Math.log(s);
-  for (let c = 0; c < k; c++) { logp[c] = z[off + c] - lse; p[c] = Math.exp(z[off + c] - m) / s; }
+  const lse = softmaxInto(z, off, k, p);
+  for (let c = 0; c < k; c++) logp[c] = z[off + c] - lse;
 }
 
 export const klm: MethodSpec = {

@@ -2,7 +2,7 @@
 // vector of their predicted class, and OOD features sit nearer the origin. The ID score is the projection of the
 // centred feature's direction on w_ŷ plus α‖h‖₁; negated here so that higher = more OOD.
 import { finiteRow, type MethodSpec } from '../method';
-import { GroupMeans, argmaxRow, sqDist } from '../class-stats';
+import { argmaxRow, fitMean, sqDist } from '../class-stats';
 
 export const nci: MethodSpec = {
   name: 'nci',
@@ -16,17 +16,13 @@ export const nci: MethodSpec = {
   create: ({ d, k, layer, params }) => {
     if (!layer) throw new Error('nci needs the last layer (W)');
     const W = layer.W;
-    const sums = new GroupMeans(d, 1);
-    let mu: Float64Array | null = null;
+    const fitted = fitMean(d);
     return {
-      fit({ features, n }) {
-        for (let i = 0; i < n; i++) if (finiteRow(features!, i, d)) sums.add(0, features!, i * d);
-      },
-      finish() {
-        mu = sums.mean(0);
-      },
+      fit: fitted.fit,
+      finish: fitted.finish,
       score({ features, logits, n }) {
         const out = new Float64Array(n).fill(NaN);
+        const mu = fitted.mean();
         for (let i = 0; i < n; i++) {
           if (!mu || !features || !finiteRow(features, i, d) || !finiteRow(logits, i, k)) continue;
           const off = i * d;

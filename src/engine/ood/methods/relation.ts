@@ -4,17 +4,15 @@
 // edges mean OOD: the authors' score is 1/(Σ + 1e-6) and OpenOOD's is Σ (higher = ID); −Σ is used here, the same
 // order as the authors' for every Σ ≥ 0 (all r_i are).
 import { finiteRow, type MethodSpec } from '../method';
+import { softmaxInto } from '../../util/rows';
 import { RowStore } from '../stats';
 import { dots, invNorm, QUERY_BLOCK } from '../neighbours';
 
 /** Softmax of logit row i (width k) into out[o..o+k) in float64; returns its largest probability. */
-function softmaxInto(z: Float32Array, i: number, k: number, out: Float64Array, o: number): number {
-  let mx = -Infinity;
-  for (let c = 0; c < k; c++) mx = Math.max(mx, z[i * k + c]);
-  let s = 0;
-  for (let c = 0; c < k; c++) s += (out[o + c] = Math.exp(z[i * k + c] - mx));
+function softmaxMax(z: Float32Array, i: number, k: number, out: Float64Array, o: number): number {
+  softmaxInto(z, i * k, k, out, o);
   let pmax = 0;
-  for (let c = 0; c < k; c++) pmax = Math.max(pmax, (out[o + c] /= s));
+  for (let c = 0; c < k; c++) pmax = Math.max(pmax, out[o + c]);
   return pmax;
 }
 
@@ -52,7 +50,7 @@ export const relation: MethodSpec = {
         probs = new Float64Array(N * classes);
         for (let t = 0; t < N; t++) {
           inv[t] = invNorm(h, t * d, d);
-          softmaxInto(z, t, classes, probs, t * classes);
+          softmaxMax(z, t, classes, probs, t * classes);
         }
       },
       score({ features, logits, n }) {
@@ -68,7 +66,7 @@ export const relation: MethodSpec = {
             const r = from + i;
             if (!finiteRow(features, r, d) || !finiteRow(logits, r, classes)) { out[r] = NaN; continue; }
             const iq = invNorm(features, r * d, d);
-            const pmax = softmaxInto(logits, r, classes, p, 0);
+            const pmax = softmaxMax(logits, r, classes, p, 0);
             let sum = 0;
             for (let t = 0; t < N; t++) {
               const cos = dot[i * N + t] * iq * inv[t];

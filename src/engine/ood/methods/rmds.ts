@@ -2,7 +2,8 @@
 // within-class covariance) minus the distance under one background Gaussian fitted to the whole fit split, which
 // cancels the directions every ID class shares. min_k (MD_k − MD_0) is already higher = more OOD.
 import { finiteRow, type MethodSpec } from '../method';
-import { ClassScatter, projectedSq, whitening } from '../class-stats';
+import { ClassScatter, projectedSq } from '../class-stats';
+import { whitening } from '../../scores/linalg';
 
 export const rmds: MethodSpec = {
   name: 'rmds',
