@@ -32,24 +32,27 @@ export async function revealInExplorer(page: Page, relPath: string): Promise<Loc
 
 /**
  * Right-clicks an Explorer entry and picks a context-menu item by its label. Menus ignore a click that
- * comes right after they open, so the pick is repeated until the menu closes.
+ * comes right after they open, so the pick is repeated until the menu closes. A menu without the item
+ * (the right-click landed while the tree re-rendered) is closed and opened again on the entry.
  */
 export async function explorerContextCommand(page: Page, relPath: string, label: string): Promise<void> {
-  const row = await revealInExplorer(page, relPath);
   const menu = page.locator('.context-view .monaco-menu');
-  let lastError: unknown;
+  let lastError = '';
   for (let attempt = 0; attempt < 4; attempt++) {
+    const row = await revealInExplorer(page, relPath);
+    if (!(await menu.isVisible())) await row.click({ button: 'right' });
+    const item = menu.locator('.action-item').filter({ hasText: label }).first();
     try {
-      if (!(await menu.isVisible())) await row.click({ button: 'right' });
-      await menu.locator('.action-item').filter({ hasText: label }).first().click({ timeout: 10_000 });
+      await item.click({ timeout: 5_000 });
       await menu.waitFor({ state: 'hidden', timeout: 3_000 });
       return;
     } catch (err) {
-      lastError = err;
+      const shown = (await menu.locator('.action-label').allTextContents().catch(() => [])).filter(Boolean);
+      lastError = `${String(err).split('\n')[0]}; menu showed [${shown.join(', ')}]`;
+      if (!(await item.isVisible().catch(() => false))) await page.keyboard.press('Escape');
     }
   }
-  await page.keyboard.press('Escape');
-  throw new Error(`context menu item "${label}" on ${relPath}: ${String(lastError)}`);
+  throw new Error(`context menu item "${label}" on ${relPath}: ${lastError}`);
 }
 
 export interface ExplorerEntry {
