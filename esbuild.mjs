@@ -36,7 +36,7 @@ const node = {
 };
 
 const configs = [
-  { ...node, entryPoints: { extension: 'src/extension.ts', worker: 'src/engine/inference/worker.ts', 'decode-worker': 'src/engine/image/decode-worker.ts' }, outdir: 'dist' },
+  { ...node, entryPoints: { extension: 'src/extension.ts', worker: 'src/engine/inference/worker.ts', 'decode-worker': 'src/engine/image/decode-worker.ts', 'dense-worker': 'src/engine/linalg/dense-worker.ts' }, outdir: 'dist' },
   { ...node, entryPoints: { cli: 'src/cli/main.ts' }, outdir: 'dist', banner: { js: '#!/usr/bin/env node' } },
   {
     bundle: true,

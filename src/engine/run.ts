@@ -79,17 +79,23 @@ async function scoreWith(
     }
     if (precomputed.length !== plans.filter((p) => !p.noise).length) throw new UserError('Every split must be precomputed (logits.npy) when one is');
     const data = await loadPrecomputed(plans, opts.precomputedName ?? 'precomputed', opts);
-    return buildReport(data, opts, { started, partial: false, log });
+    try {
+      return buildReport(data, opts, { started, partial: false, log });
+    } finally {
+      data.features?.close();
+    }
   }
   if (!loading || !pool) throw new UserError('No model given (--model M.onnx), and the ID folder holds no logits.npy');
 
   progress({ phase: 'loading', done: 0, total: 0 });
   const models = await loading;
+  let features: FeatureScoring | undefined;
   try {
-    const features = new FeatureScoring(plans.some((p) => p.role === 'fit'), plans.some((p) => p.role === 'calib'), methodChoice(opts));
+    features = new FeatureScoring(plans.some((p) => p.role === 'fit'), plans.some((p) => p.role === 'calib'), methodChoice(opts));
     const idPlan = plans.find((p) => p.role === 'id')!;
     const classes = new Map(models.map((m) => [m.plan.name, resolveClasses(m.plan, idPlan, m.plan.numClasses ?? m.plan.classes?.length ?? idPlan.classes.length).classes]));
     features.classesOf = (name) => classes.get(name) ?? [];
+    const scoring = features;
     for (const m of models) {
       if (!needsNormalizationCheck(m.plan) || signal?.aborted) continue;
       m.normalizationCheck = (await normalizationCheck(m, idPlan, classes.get(m.plan.name) ?? [], signal)) ?? undefined;
@@ -106,7 +112,7 @@ async function scoreWith(
       onProgress: hooks.onProgress,
       log,
       progress: { done: 0, total, started: Date.now() },
-      onFeatures: features.onBatch.bind(features),
+      onFeatures: scoring.onBatch.bind(scoring),
     };
     const outputs: SplitOutputs[] = [];
     let partial = false;
@@ -123,7 +129,7 @@ async function scoreWith(
       if (out.paths.length === 0 && out.skipped.length > 0 && !signal?.aborted) {
         throw new UserError(`Split "${plan.name}" (${plan.source}): none of its ${out.skipped.length} files could be read (first: ${out.skipped[0].path}: ${out.skipped[0].reason})`);
       }
-      if (plan.role === 'fit') features.finishFit(models);
+      if (plan.role === 'fit') await features.finishFit(models);
       else outputs.push(out);
       if (out.notReached > 0 || signal?.aborted) {
         partial = true;
@@ -131,6 +137,7 @@ async function scoreWith(
       }
     }
     progress({ phase: 'analysis', done: ctx.progress.done, total: ctx.progress.total });
+    await features.settled();
     const data: RunData = {
       models: models.map((m) => ({
         plan: m.plan,
@@ -149,6 +156,7 @@ async function scoreWith(
     return report;
   } finally {
     for (const m of models) m.worker.close();
+    features?.close();
   }
 }
 

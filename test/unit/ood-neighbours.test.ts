@@ -4,6 +4,7 @@ import type { Batch, MethodSpec } from '../../src/engine/ood/method';
 import { nnguide } from '../../src/engine/ood/methods/nnguide';
 import { relation } from '../../src/engine/ood/methods/relation';
 import { topKMean } from '../../src/engine/ood/neighbours';
+import { jsDense } from '../../src/engine/linalg/dense';
 import { assertGolden } from '../helpers/ood-golden';
 
 test('nnguide matches the float64 reference on every golden case (defaults, 1e-9 relative)', () => assertGolden(nnguide));
@@ -17,14 +18,14 @@ function batch(h: number[][], z: number[][]): Batch {
 }
 
 /** Fits `spec` on fit rows streamed in batches of `fitSizes` (cycled), then scores the test rows in one batch. */
-function fitted(spec: MethodSpec, d: number, k: number, params: Record<string, number>, fitH: number[][], fitZ: number[][], fitSizes = [fitH.length]) {
-  const det = spec.create({ d, k, layer: null, params: { ...spec.defaults, ...params } });
+async function fitted(spec: MethodSpec, d: number, k: number, params: Record<string, number>, fitH: number[][], fitZ: number[][], fitSizes = [fitH.length]) {
+  const det = spec.create({ d, k, layer: null, params: { ...spec.defaults, ...params }, dense: jsDense() });
   for (let at = 0, i = 0; at < fitH.length; i++) {
     const m = Math.min(fitSizes[i % fitSizes.length], fitH.length - at);
-    det.fit!(batch(fitH.slice(at, at + m), fitZ.slice(at, at + m)));
+    await det.fit!(batch(fitH.slice(at, at + m), fitZ.slice(at, at + m)));
     at += m;
   }
-  det.finish!();
+  await det.finish!();
   return det;
 }
 
@@ -38,29 +39,29 @@ const FIT_H = [[3, 0], [0, 5]];
 const FIT_Z = [[L3, 0], [0, L3]];
 const TEST = batch([[2, 0], [-1, -1]], [[L3, 0], [0, 0]]);
 
-test('nnguide by hand: an ID row scores −(ln 4)², a far OOD row +ln 2 · ln 4/√2 (higher = more OOD)', () => {
+test('nnguide by hand: an ID row scores −(ln 4)², a far OOD row +ln 2 · ln 4/√2 (higher = more OOD)', async () => {
   // Bank = ln 4 · [1, 0] and ln 4 · [0, 1]; k = 1 takes the largest inner product with the normalized query.
-  const s = fitted(nnguide, 2, 2, { k: 1, alpha: 1 }, FIT_H, FIT_Z).score(TEST);
+  const s = await (await fitted(nnguide, 2, 2, { k: 1, alpha: 1 }, FIT_H, FIT_Z)).score(TEST);
   assert.ok(Math.abs(s[0] - -(LN4 * LN4)) < 1e-12, `${s[0]}`);
   assert.ok(Math.abs(s[1] - (Math.log(2) * LN4) / Math.SQRT2) < 1e-12, `${s[1]}`);
   assert.ok(s[1] > s[0]);
 });
 
-test('relation by hand: an ID row scores −(3/4·3/4 + 1/4·1/4) = −0.625, a row with no positive cosine 0', () => {
-  const s = fitted(relation, 2, 2, {}, FIT_H, FIT_Z).score(TEST);
+test('relation by hand: an ID row scores −(3/4·3/4 + 1/4·1/4) = −0.625, a row with no positive cosine 0', async () => {
+  const s = await (await fitted(relation, 2, 2, {}, FIT_H, FIT_Z)).score(TEST);
   assert.ok(Math.abs(s[0] - -(P * P + (1 - P) * (1 - P))) < 1e-12, `${s[0]}`);
   assert.equal(Math.abs(s[1]), 0);
   assert.ok(s[1] > s[0]);
 });
 
-test('non-finite inputs score NaN; an empty fit split scores NaN', () => {
+test('non-finite inputs score NaN; an empty fit split scores NaN', async () => {
   for (const spec of [nnguide, relation]) {
-    const det = fitted(spec, 2, 2, {}, [[NaN, 1], ...FIT_H], [[0, 0], ...FIT_Z]);
-    const s = det.score(batch([[2, 0], [Infinity, 0], [1, 1]], [[L3, 0], [0, 0], [0, NaN]]));
+    const det = await fitted(spec, 2, 2, {}, [[NaN, 1], ...FIT_H], [[0, 0], ...FIT_Z]);
+    const s = await det.score(batch([[2, 0], [Infinity, 0], [1, 1]], [[L3, 0], [0, 0], [0, NaN]]));
     assert.ok(Number.isFinite(s[0]) && Number.isNaN(s[1]) && Number.isNaN(s[2]), `${spec.name}: ${s}`);
-    assert.ok(Number.isNaN(fitted(spec, 2, 2, {}, [], []).score(TEST)[0]), spec.name);
+    assert.ok(Number.isNaN((await (await fitted(spec, 2, 2, {}, [], [])).score(TEST))[0]), spec.name);
   }
-  assert.throws(() => nnguide.create({ d: 2, k: 2, layer: null, params: { k: 10, alpha: 0 } }), /alpha > 0/);
+  assert.throws(() => nnguide.create({ d: 2, k: 2, layer: null, params: { k: 10, alpha: 0 }, dense: jsDense() }), /alpha > 0/);
 });
 
 // Ties: every fit row appears three times and the queries are equally similar to several of them, so NNGuide's
@@ -74,31 +75,32 @@ const TIE_Z = [...BASE_Z, ...BASE_Z, ...BASE_Z];
 const Q_H = [[1, 1, 1], [2, 2, 0], [1, 0, 1], [0, 3, 3], [5, 0, 0], [1, 1, 1]];
 const Q_Z = [[1, 1, 1], [1, 1, 0], [1, 0, 1], [0, 1, 1], [3, 0, 0], [1, 1, 1]];
 
-function scoresEveryWay(spec: MethodSpec, params: Record<string, number>, fitH: number[][], fitZ: number[][], fitSizes: number[]): Float64Array[] {
-  const det = fitted(spec, 3, 3, params, fitH, fitZ, fitSizes);
-  const all = det.score(batch(Q_H, Q_Z));
-  const single = Float64Array.from(Q_H.map((h, i) => det.score(batch([h], [Q_Z[i]]))[0]));
-  const reversed = det.score(batch([...Q_H].reverse(), [...Q_Z].reverse())).reverse();
+async function scoresEveryWay(spec: MethodSpec, params: Record<string, number>, fitH: number[][], fitZ: number[][], fitSizes: number[]): Promise<Float64Array[]> {
+  const det = await fitted(spec, 3, 3, params, fitH, fitZ, fitSizes);
+  const all = await det.score(batch(Q_H, Q_Z));
+  const single = new Float64Array(Q_H.length);
+  for (const [i, h] of Q_H.entries()) single[i] = (await det.score(batch([h], [Q_Z[i]])))[0];
+  const reversed = (await det.score(batch([...Q_H].reverse(), [...Q_Z].reverse()))).reverse();
   return [all, single, reversed];
 }
 
-test('nnguide with ties in similarity: identical scores whatever the batch order and the fit order', () => {
+test('nnguide with ties in similarity: identical scores whatever the batch order and the fit order', async () => {
   const params = { k: 4, alpha: 1 };
-  const ref = scoresEveryWay(nnguide, params, TIE_H, TIE_Z, [TIE_H.length])[0];
+  const ref = (await scoresEveryWay(nnguide, params, TIE_H, TIE_Z, [TIE_H.length]))[0];
   assert.equal(ref[0], ref[5]);
   const perm = TIE_H.map((_, i) => (i * 7) % TIE_H.length);
   for (const [h, z, sizes] of [[TIE_H, TIE_Z, [1]], [TIE_H, TIE_Z, [4, 2]], [perm.map((i) => TIE_H[i]), perm.map((i) => TIE_Z[i]), [3]]] as const) {
-    for (const s of scoresEveryWay(nnguide, params, [...h], [...z], [...sizes])) assert.deepEqual(s, ref);
+    for (const s of await scoresEveryWay(nnguide, params, [...h], [...z], [...sizes])) assert.deepEqual(s, ref);
   }
 });
 
-test('relation with ties in similarity: identical scores whatever the fit and test batching', () => {
-  const ref = scoresEveryWay(relation, {}, TIE_H, TIE_Z, [TIE_H.length])[0];
+test('relation with ties in similarity: identical scores whatever the fit and test batching', async () => {
+  const ref = (await scoresEveryWay(relation, {}, TIE_H, TIE_Z, [TIE_H.length]))[0];
   assert.equal(ref[0], ref[5]);
-  for (const sizes of [[1], [4, 2]]) for (const s of scoresEveryWay(relation, {}, TIE_H, TIE_Z, sizes)) assert.deepEqual(s, ref);
+  for (const sizes of [[1], [4, 2]]) for (const s of await scoresEveryWay(relation, {}, TIE_H, TIE_Z, sizes)) assert.deepEqual(s, ref);
 });
 
-test('topKMean: the k largest whatever the order, ties included', () => {
+test('topKMean: the k largest whatever the order, ties included', async () => {
   const v = Float64Array.from([3, 1, 4, 1, 5, 9, 2, 6, 5, 3, 5]);
   const heap = new Float64Array(4);
   assert.equal(topKMean(v, 0, v.length, 4, heap), (9 + 6 + 5 + 5) / 4);

@@ -46,7 +46,7 @@ async function childMain(delayMs: number): Promise<void> {
   const running = runner.run({
     label: 'teardown', origin: 'id', models: [],
     reportDir: Uri.file(path.join(process.env.TMPDIR ?? '/tmp', `oodlens-teardown-${process.pid}`)) as unknown as vscodeTypes.Uri,
-    execute: (hooks) => runScore({ models: [model('ce_seed0'), model('ce_seed1')], id: path.join(DEMO, 'data', 'id_test'), ood: [path.join(DEMO, 'data', 'ood_heldout')] }, hooks),
+    execute: (hooks) => runScore({ models: [model('ce_seed0'), model('ce_seed1')], id: path.join(DEMO, 'data', 'id_test'), ood: [path.join(DEMO, 'data', 'ood_heldout')], fit: path.join(DEMO, 'data', 'id_fit') }, hooks),
   });
   await new Promise((r) => setTimeout(r, delayMs));
   await runner.stop();
@@ -70,8 +70,10 @@ if (process.env.OODLENS_TEARDOWN_CHILD) {
 
   test(`Ctrl-C in the first second of a two-model run: exit 130 (or 0 when done first), never an abort (${RUNS} runs)`, { timeout: 300_000 }, async () => {
     const args = [CLI, 'score', '--quiet', '--model', model('ce_seed0'), '--model', model('ce_seed1'),
-      '--id', path.join(DEMO, 'data', 'id_test'), '--ood', path.join(DEMO, 'data', 'ood_heldout')];
-    // Delays spread over 0–980 ms reach every phase: inspection, session creation, listing, scoring.
+      '--id', path.join(DEMO, 'data', 'id_test'), '--ood', path.join(DEMO, 'data', 'ood_heldout'), '--ood', path.join(DEMO, 'data', 'ood_digits'),
+      '--fit', path.join(DEMO, 'data', 'id_fit')];
+    // Delays spread over 0–980 ms reach every phase: inspection, session creation, listing, scoring, and the fit's
+    // products and eigen-decompositions on the dense thread.
     const outcomes = await repeat(RUNS, (i) => run(args, { sigintAfterMs: i * 20 }));
     for (const o of outcomes) {
       assert.ok(!aborted(o), `aborted: ${o.stderr}`);

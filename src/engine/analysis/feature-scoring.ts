@@ -7,6 +7,7 @@ import { ashShaping, reactShaping, scaleShaping, shapedLogits, type Shaping } fr
 import { computeLogitScores, type LogitScore } from '../scores/logit-scores';
 import type { Batch, MethodSpec, OodDetector } from '../ood/method';
 import { METHODS } from '../ood/registry';
+import { OrtDense, type Dense } from '../linalg/dense';
 
 /** Samples of features kept per split for the 2-D projection chart. */
 const PROJECTION_SAMPLES = 400;
@@ -46,6 +47,8 @@ export class FeatureScoring {
   private readonly samples = new Map<string, Map<string, { features: number[]; index: number[]; d: number }>>();
   private readonly full = new Map<string, { data: Float32Array; n: number; d: number } | null>();
   private fullFloats = 0;
+  /** Per model, the batches handed to its detectors so far: they run one after another, in arrival order. */
+  private readonly queues = new Map<string, Promise<void>>();
   readonly notes: string[] = [];
   /** Model name → class names, set before the fit split is collected (labels for the class-conditional fit). */
   classesOf: (model: string) => string[] = () => [];
@@ -54,7 +57,12 @@ export class FeatureScoring {
    * @param enabled a fit split exists, so the methods that need one are fitted and applied
    * @param refit a calibration split exists, so full ID and calibration features are kept for the last-layer refit
    */
-  constructor(readonly enabled: boolean, readonly refit: boolean, readonly choice: MethodChoice = {}) {}
+  constructor(readonly enabled: boolean, readonly refit: boolean, readonly choice: MethodChoice = {}, readonly dense: Dense = new OrtDense()) {}
+
+  /** Ends the dense thread (after the calls already made). */
+  close(): void {
+    this.dense.close();
+  }
 
   /** The model's detectors, made at its first batch: the wanted methods whose needs are met. */
   private detectorsOf(plan: ModelPlan, d: number, k: number) {
@@ -76,7 +84,7 @@ export class FeatureScoring {
         if (wanted || (m.name === 'vim' && this.enabled && d > 0)) this.notes.push(`${plan.name}: ${m.name} skipped (${why})`);
         continue;
       }
-      dets.push({ name: m.name, det: m.create({ d, k, layer: usable, params: this.paramsOf(m) }), fits: m.needs.fit });
+      dets.push({ name: m.name, det: m.create({ d, k, layer: usable, params: this.paramsOf(m), dense: this.dense }), fits: m.needs.fit });
     }
     this.detectors.set(plan.name, dets);
     this.shaped.set(plan.name, this.shapingOf(plan.name, usable));
@@ -99,31 +107,49 @@ export class FeatureScoring {
     return { shaping: makeShaping(s.name, this.paramsOf(spec)), layer };
   }
 
-  onBatch(model: { plan: ModelPlan }, split: SplitPlan, features: Float32Array | null, logits: Float32Array, n: number, d: number, folderClass: Int32Array, offset: number): void {
+  /**
+   * Hands one batch to the model's detectors. The returned promise settles once they are done with it (the caller
+   * may then reuse the buffers); batches of one model are processed in the order they arrive.
+   */
+  onBatch(model: { plan: ModelPlan }, split: SplitPlan, features: Float32Array | null, logits: Float32Array, n: number, d: number, folderClass: Int32Array, offset: number): Promise<void> {
     if (features) {
       this.keepSample(model.plan.name, split, features, n, d, offset);
       if (this.refit && (split.role === 'id' || split.role === 'calib')) this.keepFull(model.plan.name, split, features, n, d, offset);
     }
-    const name = model.plan.name;
+    return this.enqueue(model.plan.name, () => this.process(model.plan, split, features, logits, n, d, folderClass, offset));
+  }
+
+  private enqueue(model: string, work: () => Promise<void>): Promise<void> {
+    const next = (this.queues.get(model) ?? Promise.resolve()).then(work);
+    // A failed batch fails its caller; the queue goes on for the batches after it.
+    this.queues.set(model, next.catch(() => undefined));
+    return next;
+  }
+
+  private async process(plan: ModelPlan, split: SplitPlan, features: Float32Array | null, logits: Float32Array, n: number, d: number, folderClass: Int32Array, offset: number): Promise<void> {
+    const name = plan.name;
     const k = logits.length / n;
-    const dets = this.detectorsOf(model.plan, features ? d : 0, k);
+    const dets = this.detectorsOf(plan, features ? d : 0, k);
     if (split.role === 'fit') {
-      const labels = mapLabels(this.classesOf(name), split, folderClass, model.plan.labelMap);
+      const labels = mapLabels(this.classesOf(name), split, folderClass, plan.labelMap);
       const batch: Batch = { features, logits, labels, n };
-      for (const x of dets) if (x.fits) x.det.fit?.(batch);
+      for (const x of dets) if (x.fits) await x.det.fit?.(batch);
       if (features) this.shaped.get(name)?.shaping.fit?.(features, n, d);
       return;
     }
     const batch: Batch = { features, logits, labels: new Int32Array(n).fill(-1), n };
     const out: Record<string, Float64Array> = {};
-    for (const x of dets) out[x.name] = x.det.score(batch);
+    for (const x of dets) out[x.name] = await x.det.score(batch);
     const shaped = this.shaped.get(name);
     if (shaped && this.choice.shaping) {
-      const z = Float32Array.from(shapedLogits(shaped.layer, shaped.shaping, batch));
+      const z = Float32Array.from(await shapedLogits(shaped.layer, shaped.shaping, batch, this.dense));
       const scores = computeLogitScores(z, n, shaped.layer.k, this.choice.shaping.scores);
       for (const [s, v] of Object.entries(scores)) out[`${s}+${this.choice.shaping.name}`] = v;
     }
-    if (Object.keys(out).length === 0) return;
+    if (Object.keys(out).length > 0) this.store(name, split, out, n, offset);
+  }
+
+  private store(name: string, split: SplitPlan, out: Record<string, Float64Array>, n: number, offset: number): void {
     const bySplit = this.scores.get(name) ?? new Map<string, Record<string, Growing>>();
     this.scores.set(name, bySplit);
     const rec = bySplit.get(split.name) ?? {};
@@ -140,11 +166,19 @@ export class FeatureScoring {
     }
   }
 
-  finishFit(models: { plan: ModelPlan }[]): void {
+  /** After the fit split's last batch: waits for its batches, then finishes each model's fit. */
+  async finishFit(models: { plan: ModelPlan }[]): Promise<void> {
     for (const m of models) {
-      for (const x of this.detectors.get(m.plan.name) ?? []) if (x.fits) x.det.finish?.();
-      this.shaped.get(m.plan.name)?.shaping.finish?.();
+      await this.enqueue(m.plan.name, async () => {
+        for (const x of this.detectors.get(m.plan.name) ?? []) if (x.fits) await x.det.finish?.();
+        this.shaped.get(m.plan.name)?.shaping.finish?.();
+      });
     }
+  }
+
+  /** Waits for every batch handed over so far (before reading scores). */
+  async settled(): Promise<void> {
+    await Promise.all(this.queues.values());
   }
 
   /**

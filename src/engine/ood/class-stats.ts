@@ -1,8 +1,10 @@
 // Fit-split statistics shared by the class-statistics OOD methods (klm, she, rmds, residual, neco, nci, fdbd):
-// float64 streaming sums (class means, scatter matrices) and the principal subspaces made from them (the
-// pseudo-inverse whitening is scores/linalg's, the origin −W⁺b ViM's), with numpy's and sklearn's conventions so
-// the golden references of scripts/ood_golden/class_stats.py agree to rounding.
-import { rankTolerance, symmetricEigen } from '../scores/linalg';
+// float64 streaming sums (class means, scatter matrices as products on the dense engine) and what their
+// eigen-decompositions give (principal subspaces, pseudo-inverse whitening), with numpy's and sklearn's conventions
+// so the golden references of scripts/ood_golden/class_stats.py agree to rounding.
+import { rankTolerance } from '../scores/linalg';
+import type { Dense } from '../linalg/dense';
+import { GramAccumulator } from '../linalg/rows';
 import { finiteRow, type Batch } from './method';
 
 /** Index of the first maximum of z[off .. off+k) (numpy's argmax on ties). */
@@ -34,6 +36,12 @@ export class GroupMeans {
     for (let j = 0; j < this.w; j++) this.sums[g * this.w + j] += x[off + j];
   }
 
+  /** Adds x[off..) − ref to group g. */
+  addCentred(g: number, x: ArrayLike<number>, off: number, ref: ArrayLike<number>): void {
+    this.counts[g]++;
+    for (let j = 0; j < this.w; j++) this.sums[g * this.w + j] += x[off + j] - ref[j];
+  }
+
   /** The mean row of group g, or null when it has no row. */
   mean(g: number): Float64Array | null {
     const n = this.counts[g];
@@ -60,35 +68,36 @@ export function fitMean(d: number): { fit(b: Batch): void; finish(): void; mean:
 /**
  * Streaming ML covariances of d-wide rows: Σ (x − r)(x − r)ᵀ around r = the first row added (which avoids the
  * cancellation of raw second moments), per-class sums of x − r, labelled and unlabelled rows kept apart so the
- * pooled within-class covariance uses labelled rows only while the total one uses every row.
+ * pooled within-class covariance uses labelled rows only while the total one uses every row. The second moments
+ * are matrix products on the dense engine, one per block of rows.
  */
 export class ClassScatter {
   private ref: Float64Array | null = null;
-  private readonly labelled: Float64Array;
-  private readonly unlabelled: Float64Array;
-  private readonly dx: Float64Array;
+  private readonly labelled: GramAccumulator;
+  private readonly unlabelled: GramAccumulator;
   /** Sums of x − r: rows 0..k−1 per class, row k every row. */
   readonly sums: GroupMeans;
 
-  constructor(readonly d: number, readonly k: number) {
-    this.labelled = new Float64Array(d * d);
-    this.unlabelled = new Float64Array(d * d);
-    this.dx = new Float64Array(d);
+  constructor(readonly d: number, readonly k: number, dense: Dense) {
+    this.labelled = new GramAccumulator(d, dense);
+    this.unlabelled = new GramAccumulator(d, dense);
     this.sums = new GroupMeans(d, k + 1);
   }
 
-  /** Adds row `off` of x with its class (−1 or out of range: only in the total). */
-  add(x: ArrayLike<number>, off: number, label: number): void {
-    const { d, dx } = this;
-    this.ref ??= Float64Array.from({ length: d }, (_, j) => x[off + j]);
-    for (let j = 0; j < d; j++) dx[j] = x[off + j] - this.ref[j];
-    const inClass = label >= 0 && label < this.k;
-    if (inClass) this.sums.add(label, dx, 0);
-    this.sums.add(this.k, dx, 0);
-    const S = inClass ? this.labelled : this.unlabelled;
-    for (let p = 0; p < d; p++) {
-      const xp = dx[p];
-      if (xp !== 0) for (let q = p; q < d; q++) S[p * d + q] += xp * dx[q];
+  /** Adds the finite rows of a batch with their classes (−1 or out of range: only in the total). */
+  async addBatch(x: Float32Array, n: number, labels: Int32Array | null): Promise<void> {
+    const d = this.d;
+    for (let i = 0; i < n; i++) {
+      if (!finiteRow(x, i, d)) continue;
+      const off = i * d;
+      this.ref ??= Float64Array.from(x.subarray(off, off + d));
+      const label = labels ? labels[i] : -1;
+      const inClass = label >= 0 && label < this.k;
+      const S = inClass ? this.labelled : this.unlabelled;
+      S.push(x, off, this.ref);
+      if (inClass) this.sums.addCentred(label, x, off, this.ref);
+      this.sums.addCentred(this.k, x, off, this.ref);
+      if (S.full) await S.flush();
     }
   }
 
@@ -104,20 +113,23 @@ export class ClassScatter {
   }
 
   /** (1/N) Σ_c Σ_{i∈c} (x_i − μ_c)(x_i − μ_c)ᵀ over labelled rows (within), or over every row around the mean (total). */
-  covariance(kind: 'within' | 'total'): Float64Array {
+  async covariance(kind: 'within' | 'total'): Promise<Float64Array> {
     const { d, k } = this;
+    await this.labelled.flush();
+    await this.unlabelled.flush();
     const groups = kind === 'within' ? [...Array(k).keys()] : [k];
     const N = groups.reduce((s, c) => s + this.sums.counts[c], 0);
+    const L = this.labelled.sum;
+    const U = this.unlabelled.sum;
     const cov = new Float64Array(d * d);
-    for (let p = 0; p < d; p++) {
-      for (let q = p; q < d; q++) cov[p * d + q] = this.labelled[p * d + q] + (kind === 'total' ? this.unlabelled[p * d + q] : 0);
-    }
+    for (let i = 0; i < d * d; i++) cov[i] = L[i] + (kind === 'total' ? U[i] : 0);
     for (const c of groups) {
       const n = this.sums.counts[c];
       if (!n) continue;
       const s = this.sums.sums.subarray(c * d, (c + 1) * d);
       for (let p = 0; p < d; p++) for (let q = p; q < d; q++) cov[p * d + q] -= (s[p] * s[q]) / n;
     }
+    // The upper triangle is the reference; the product's lower one may differ in the last bit.
     for (let p = 0; p < d; p++) {
       for (let q = p; q < d; q++) cov[p * d + q] = cov[q * d + p] = cov[p * d + q] / N;
     }
@@ -131,8 +143,8 @@ export class ClassScatter {
  * principal subspace is that span only: a split inside the null space would be arbitrary (solver-dependent), so the
  * whole null space goes to the residual.
  */
-export function principalSplit(cov: Float64Array, d: number, dim: number): { top: Float64Array; rest: Float64Array } {
-  const { values, vectors } = symmetricEigen(cov, d);
+export async function principalSplit(dense: Dense, cov: Float64Array, d: number, dim: number): Promise<{ top: Float64Array; rest: Float64Array }> {
+  const { values, vectors } = await dense.eigh(cov, d);
   const tol = rankTolerance(values, d);
   let kept = 0;
   while (kept < Math.min(dim, d) && values[kept] > tol) kept++;
@@ -144,14 +156,16 @@ export function principalSplit(cov: Float64Array, d: number, dim: number): { top
   return { top: rows(0, kept), rest: rows(kept, d) };
 }
 
-/** ‖B(x − m)‖² for the rows of B (r×d), x row `off` of a float32 batch, m omitted as 0. */
-export function projectedSq(B: Float64Array, x: ArrayLike<number>, off: number, m: ArrayLike<number> | null, d: number): number {
-  const r = B.length / d;
-  let s = 0;
-  for (let t = 0; t < r; t++) {
-    let v = 0;
-    for (let j = 0; j < d; j++) v += B[t * d + j] * (x[off + j] - (m ? m[j] : 0));
-    s += v * v;
+/** Rows Λ^{-1/2} vᵀ over the eigenvalues above d·eps·λmax, so ‖P(x − μ)‖² = (x − μ)ᵀ Σ⁺ (x − μ) (pinvh's cut-off). */
+export async function whitening(dense: Dense, cov: Float64Array, d: number): Promise<{ proj: Float64Array; rank: number }> {
+  const { values, vectors } = await dense.eigh(cov, d);
+  const tol = rankTolerance(values, d);
+  let rank = 0;
+  while (rank < d && values[rank] > tol) rank++;
+  const proj = new Float64Array(rank * d);
+  for (let t = 0; t < rank; t++) {
+    const s = 1 / Math.sqrt(values[t]);
+    for (let j = 0; j < d; j++) proj[t * d + j] = vectors[j * d + t] * s;
   }
-  return s;
+  return { proj, rank };
 }

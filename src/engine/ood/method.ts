@@ -1,6 +1,7 @@
 // One shape for every post-hoc OOD method (as oodeel's one class per method): what it needs, a streaming fit over
 // the fit split's batches, and a score over a batch. Scores are oriented higher = more OOD, computed in float64.
 import type { LastLayer } from '../onnx/last-layer';
+import type { Dense } from '../linalg/dense';
 
 /** One batch of samples, row-major. */
 export interface Batch {
@@ -21,15 +22,17 @@ export interface MethodContext {
   layer: LastLayer | null;
   /** The method's defaults with the user's `--param name.key=value` applied. */
   params: Record<string, number>;
+  /** Where the heavy products, searches and eigen-decompositions run (onnxruntime in a run). */
+  dense: Dense;
 }
 
 export interface OodDetector {
   /** One batch of the fit split (only for methods whose `needs.fit` is true). */
-  fit?(batch: Batch): void;
+  fit?(batch: Batch): void | Promise<void>;
   /** After the last fit batch. */
-  finish?(): void;
+  finish?(): void | Promise<void>;
   /** Scores of one batch, higher = more OOD; NaN for rows with a non-finite input. */
-  score(batch: Batch): Float64Array;
+  score(batch: Batch): Float64Array | Promise<Float64Array>;
 }
 
 export interface MethodSpec {

@@ -5,6 +5,8 @@ import type { LastLayer } from '../onnx/last-layer';
 import { UserError } from '../util/errors';
 import { energyOf, finiteRow, type Batch, type OodDetector } from './method';
 import { RowStore } from './stats';
+import type { Dense } from '../linalg/dense';
+import { keptWeights } from '../linalg/kept';
 
 export interface Shaping {
   /** Rows of the fit split (only shapings whose thresholds come from it). */
@@ -115,41 +117,36 @@ export const ashShaping = (percentile: number): Shaping => sharpen(percentile, t
 export const scaleShaping = (percentile: number): Shaping => sharpen(percentile, false);
 
 /** [n, k] logits W·shape(h) + b in float64; a row is NaN where its features or logits are not all finite. */
-export function shapedLogits(layer: LastLayer, shaping: Shaping, batch: Batch): Float64Array {
-  const { W, b, k, d } = layer;
+export async function shapedLogits(layer: LastLayer, shaping: Shaping, batch: Batch, dense: Dense): Promise<Float64Array> {
+  const { b, k, d } = layer;
   const { features, logits, n } = batch;
-  const out = new Float64Array(n * k);
-  const s = new Float64Array(d);
+  const h = new Float64Array(n * d);
+  const ok = new Uint8Array(n);
   for (let i = 0; i < n; i++) {
-    if (!features || !finiteRow(features, i, d) || !finiteRow(logits, i, k)) {
-      out.fill(NaN, i * k, (i + 1) * k);
-      continue;
-    }
-    shaping.apply(features, i, d, s);
-    for (let c = 0; c < k; c++) {
-      let z = b[c];
-      for (let j = 0, w = c * d; j < d; j++) z += W[w + j] * s[j];
-      out[i * k + c] = z;
-    }
+    if (!features || !finiteRow(features, i, d) || !finiteRow(logits, i, k)) continue;
+    shaping.apply(features, i, d, h.subarray(i * d, (i + 1) * d));
+    ok[i] = 1;
   }
-  return out;
+  const z = await dense.gemm(h, await keptWeights(dense, layer), n, d, k, { transB: true });
+  for (let i = 0; i < n; i++) for (let c = 0; c < k; c++) z[i * k + c] = ok[i] ? z[i * k + c] + b[c] : NaN;
+  return z;
 }
 
 /** Energy −logsumexp of the shaped logits per row (NaN where shapedLogits gives NaN). */
-export function shapedEnergy(layer: LastLayer, shaping: Shaping, batch: Batch): Float64Array {
-  const z = shapedLogits(layer, shaping, batch);
+export async function shapedEnergy(layer: LastLayer, shaping: Shaping, batch: Batch, dense: Dense): Promise<Float64Array> {
+  const z = await shapedLogits(layer, shaping, batch, dense);
   const out = new Float64Array(batch.n);
   for (let i = 0; i < batch.n; i++) out[i] = energyOf(z, i * layer.k, layer.k);
   return out;
 }
 
 /** A detector scoring the energy of W·shape(h) + b, fitting the shaping on the fit split when it has a fit. */
-export function shapedEnergyDetector(layer: LastLayer | null, shaping: Shaping): OodDetector {
+export function shapedEnergyDetector(layer: LastLayer | null, shaping: Shaping, dense: Dense): OodDetector {
   if (!layer) throw new Error('activation shaping needs the final linear layer (W, b)');
   return {
     fit: (b) => void (b.features && shaping.fit?.(b.features, b.n, layer.d)),
     finish: () => shaping.finish?.(),
-    score: (b) => shapedEnergy(layer, shaping, b),
+    score: (b) => shapedEnergy(layer, shaping, b, dense),
   };
 }
 

@@ -51,7 +51,8 @@ export interface CollectContext {
   decodeConcurrency: number;
   signal?: AbortSignal;
   /** Called with each batch's features (n × d; null without a feature tensor) and logits, for the OOD methods. */
-  onFeatures?(model: LoadedModel, split: SplitPlan, features: Float32Array | null, logits: Float32Array, n: number, d: number, folderClass: Int32Array, offset: number): void;
+  /** Resolves once the features' consumer is done with the buffers. */
+  onFeatures?(model: LoadedModel, split: SplitPlan, features: Float32Array | null, logits: Float32Array, n: number, d: number, folderClass: Int32Array, offset: number): Promise<void>;
   onProgress?(p: Progress): void;
   /** Counts across splits for progress. */
   progress: { done: number; total: number; started: number };
@@ -207,12 +208,11 @@ export async function collectSplit(plan: SplitPlan, ctx: CollectContext): Promis
           }
           s.data.set(logits, offset * k);
           const feat = m.plan.featuresOutput ? out[m.plan.featuresOutput] : undefined;
-          if (ctx.onFeatures) {
-            if (feat && feat.dims.length > 2) m.featuresPooled = true;
-            const data = !feat ? null : feat.dims.length > 2 ? poolFeatures(feat.data, feat.dims) : feat.data;
-            ctx.onFeatures(m, plan, data, logits, n, data ? data.length / n : 0, folderClass.subarray(offset, offset + n), offset);
-          }
-          m.worker.recycle(out);
+          if (!ctx.onFeatures) return m.worker.recycle(out);
+          if (feat && feat.dims.length > 2) m.featuresPooled = true;
+          const data = !feat ? null : feat.dims.length > 2 ? poolFeatures(feat.data, feat.dims) : feat.data;
+          // The outputs go back to the worker only once the detectors are done with them.
+          return ctx.onFeatures(m, plan, data, logits, n, data ? data.length / n : 0, folderClass.subarray(offset, offset + n), offset).then(() => m.worker.recycle(out));
         }));
       });
     });

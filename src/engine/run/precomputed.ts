@@ -49,26 +49,31 @@ export async function loadPrecomputed(plans: SplitPlan[], name: string, opts: Pi
   const features = new FeatureScoring(plans.some((p) => p.role === 'fit'), plans.some((p) => p.role === 'calib'), methodChoice(opts));
   const fakeLoaded = { plan: model, provider: 'precomputed' };
   const splits: SplitOutputs[] = [];
-  for (const role of ['fit', 'id', 'ood', 'calib'] as const) {
-    for (const l of loaded.filter((x) => x.plan.role === role)) {
-      const folderClass = new Int32Array(l.n).fill(-1);
-      if (l.labels) for (let i = 0; i < l.n; i++) folderClass[i] = l.labels.data[i] >= 0 && l.labels.data[i] < k ? l.labels.data[i] : -1;
-      l.plan.classes = classes;
-      const logits = Float32Array.from(l.logits.data);
-      features.onBatch(fakeLoaded, l.plan, l.features ? Float32Array.from(l.features.data) : null, logits, l.n, l.features?.shape[1] ?? 0, folderClass, 0);
-      if (role === 'fit') {
-        features.finishFit([fakeLoaded]);
-        continue;
+  try {
+    for (const role of ['fit', 'id', 'ood', 'calib'] as const) {
+      for (const l of loaded.filter((x) => x.plan.role === role)) {
+        const folderClass = new Int32Array(l.n).fill(-1);
+        if (l.labels) for (let i = 0; i < l.n; i++) folderClass[i] = l.labels.data[i] >= 0 && l.labels.data[i] < k ? l.labels.data[i] : -1;
+        l.plan.classes = classes;
+        const logits = Float32Array.from(l.logits.data);
+        await features.onBatch(fakeLoaded, l.plan, l.features ? Float32Array.from(l.features.data) : null, logits, l.n, l.features?.shape[1] ?? 0, folderClass, 0);
+        if (role === 'fit') {
+          await features.finishFit([fakeLoaded]);
+          continue;
+        }
+        splits.push({
+          plan: l.plan,
+          paths: { length: l.n, get: (i: number) => `${l.plan.name}#${i}` },
+          folderClass,
+          skipped: [],
+          perModel: new Map([[name, { logits, numClasses: k }]]),
+          notReached: 0,
+        });
       }
-      splits.push({
-        plan: l.plan,
-        paths: { length: l.n, get: (i: number) => `${l.plan.name}#${i}` },
-        folderClass,
-        skipped: [],
-        perModel: new Map([[name, { logits, numClasses: k }]]),
-        notReached: 0,
-      });
     }
+  } catch (e) {
+    features.close();
+    throw e;
   }
   return { models: [{ plan: model, provider: 'precomputed', outputKind: 'logits' }], splits, unreached: [], features };
 }

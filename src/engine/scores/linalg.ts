@@ -139,17 +139,3 @@ export function rankTolerance(values: Float64Array, d: number): number {
   for (const x of values) max = Math.max(max, Math.abs(x));
   return max * d * Number.EPSILON;
 }
-
-/** Rows Λ^{-1/2} vᵀ over the eigenvalues above d·eps·λmax, so ‖P(x − μ)‖² = (x − μ)ᵀ Σ⁺ (x − μ) (pinvh's cut-off). */
-export function whitening(cov: Float64Array, d: number): { proj: Float64Array; rank: number } {
-  const { values, vectors } = symmetricEigen(cov, d);
-  const tol = rankTolerance(values, d);
-  let rank = 0;
-  while (rank < d && values[rank] > tol) rank++;
-  const proj = new Float64Array(rank * d);
-  for (let t = 0; t < rank; t++) {
-    const s = 1 / Math.sqrt(values[t]);
-    for (let j = 0; j < d; j++) proj[t * d + j] = vectors[j * d + t] * s;
-  }
-  return { proj, rank };
-}

@@ -13,5 +13,5 @@ export const ash: MethodSpec = {
     'pooled features (as the paper and OpenOOD v1.5 for ResNets); defaults from OpenOOD v1.5 ' +
     'configs/postprocessors/ash.yml (percentile 90). OpenOOD\'s ASHNet applies ASH-B (top-k set to Σh/k); this is ' +
     'the paper\'s ASH-S. An all-zero row keeps exponent 0 (torch gives NaN)',
-  create: ({ layer, params }) => shapedEnergyDetector(layer, ashShaping(percentileParam('ash', params, 'percentile'))),
+  create: ({ layer, params, dense }) => shapedEnergyDetector(layer, ashShaping(percentileParam('ash', params, 'percentile')), dense),
 };

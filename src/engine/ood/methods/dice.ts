@@ -14,7 +14,7 @@ export const dice: MethodSpec = {
     'Sun & Li 2022, "DICE: Leveraging Sparsification for Out-of-Distribution Detection"; defaults from OpenOOD v1.5 ' +
     'configs/postprocessors/dice.yml (p 90: the top 10% of contributions kept); mean activation over the fit split ' +
     '(OpenOOD: its train split)',
-  create: ({ layer, params }) => {
+  create: ({ layer, params, dense }) => {
     if (!layer) throw new Error('dice needs the final linear layer (W, b)');
     const p = percentileParam('dice', params, 'p');
     const { W, k, d } = layer;
@@ -37,7 +37,7 @@ export const dice: MethodSpec = {
         const t = percentile(v, p);
         masked = { ...layer, W: W.map((w, at) => (v[at] > t ? w : 0)) };
       },
-      score: (b) => (masked ? shapedEnergy(masked, identityShaping, b) : new Float64Array(b.n).fill(NaN)),
+      score: async (b) => (masked ? shapedEnergy(masked, identityShaping, b, dense) : new Float64Array(b.n).fill(NaN)),
     };
   },
 };

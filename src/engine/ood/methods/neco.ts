@@ -2,8 +2,10 @@
 // the class means, OOD features are nearly orthogonal to it. The ID score is the share of a feature's norm inside
 // the principal subspace of the fit features, ‖P h‖ / ‖h‖; negated here so that higher = more OOD.
 import { finiteRow, type MethodSpec } from '../method';
-import { ClassScatter, principalSplit, projectedSq, sqDist } from '../class-stats';
-import { vimDim } from '../../scores/feature-scores';
+import { ClassScatter, principalSplit, sqDist } from '../class-stats';
+import { vimDim } from './vim';
+import { project, rowSq } from '../../linalg/rows';
+import { freshName } from '../../linalg/kept';
 
 export const neco: MethodSpec = {
   name: 'neco',
@@ -17,21 +19,19 @@ export const neco: MethodSpec = {
     'PCA, and multiplies by the max logit for ViT/Swin/DeiT only: maxlogit = 0 by default, as their ResNets). dim by ' +
     'feature size as ViM (the paper tunes it per model), capped at the fit\'s rank (no arbitrary split of a null ' +
     'space); every fit row, labels unused; NaN where h̃ = 0',
-  create: ({ d, k, params }) => {
+  create: ({ d, k, params, dense }) => {
     const dim = Math.min(d, params.dim > 0 ? Math.floor(params.dim) : vimDim(d));
-    const scatter = new ClassScatter(d, 0);
+    const scatter = new ClassScatter(d, 0, dense);
     let mu: Float64Array = new Float64Array(d);
     let scale = new Float64Array(d).fill(1);
-    let P: Float64Array | null = null;
+    let P: { name: string; r: number } | null = null;
     return {
-      fit({ features, n }) {
-        for (let i = 0; i < n; i++) if (finiteRow(features!, i, d)) scatter.add(features!, i * d, -1);
-      },
-      finish() {
+      fit: ({ features, n }) => scatter.addBatch(features!, n, null),
+      async finish() {
         const N = scatter.count;
         if (!N) return;
         mu = scatter.mean(0)!;
-        const cov = scatter.covariance('total');
+        const cov = await scatter.covariance('total');
         if (params.standardize) {
           // sklearn's _is_constant_feature: variance within rounding of zero keeps scale 1.
           const eps = Number.EPSILON;
@@ -41,18 +41,23 @@ export const neco: MethodSpec = {
           }
           for (let p = 0; p < d; p++) for (let q = 0; q < d; q++) cov[p * d + q] /= scale[p] * scale[q];
         }
-        P = principalSplit(cov, d, dim).top;
+        const { top } = await principalSplit(dense, cov, d, dim);
+        P = { name: freshName('neco'), r: top.length / d };
+        await dense.put(P.name, top, P.r, d);
       },
-      score({ features, logits, n }) {
+      async score({ features, logits, n }) {
         const out = new Float64Array(n).fill(NaN);
-        const c = new Float64Array(d);
+        if (!P || !features) return out;
+        const ok = (i: number) => finiteRow(features, i, d) && (!params.maxlogit || finiteRow(logits, i, k));
+        // Centred, scaled features; the standardized fit features have mean 0, so h̃ − μ̃ = (h − μ)/σ.
+        const c = new Float64Array(n * d);
+        for (let i = 0; i < n; i++) if (ok(i)) for (let j = 0; j < d; j++) c[i * d + j] = (features[i * d + j] - mu[j]) / scale[j];
+        const inside = rowSq(await project(dense, c, n, d, P.name, P.r), n, P.r);
         for (let i = 0; i < n; i++) {
-          if (!P || !features || !finiteRow(features, i, d) || (params.maxlogit && !finiteRow(logits, i, k))) continue;
-          // Centred, scaled feature; the standardized fit features have mean 0, so h̃ − μ̃ = (h − μ)/σ.
-          for (let j = 0; j < d; j++) c[j] = (features[i * d + j] - mu[j]) / scale[j];
-          const den = params.standardize ? sqDist(c, 0, null, d) : sqDist(features, i * d, null, d);
+          if (!ok(i)) continue;
+          const den = params.standardize ? sqDist(c, i * d, null, d) : sqDist(features, i * d, null, d);
           if (!(den > 0)) continue;
-          let r = Math.sqrt(projectedSq(P, c, 0, null, d) / den);
+          let r = Math.sqrt(inside[i] / den);
           if (params.maxlogit) { let m = -Infinity; for (let t = 0; t < k; t++) m = Math.max(m, logits[i * k + t]); r *= m; }
           out[i] = -r;
         }

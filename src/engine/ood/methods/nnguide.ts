@@ -3,7 +3,8 @@
 // own confidence. The paper's s(x)·G(x) is higher = more ID; it is negated here.
 import { energyOf, finiteRow, type MethodSpec } from '../method';
 import { RowStore } from '../stats';
-import { dots, invNorm, QUERY_BLOCK, topKMean } from '../neighbours';
+import { invNorm, topKMean } from '../neighbours';
+import { freshName } from '../../linalg/kept';
 
 export const nnguide: MethodSpec = {
   name: 'nnguide',
@@ -17,7 +18,7 @@ export const nnguide: MethodSpec = {
     'loader until they pass 1%, and adds 1e-10 to every coordinate after normalizing. Here: every m-th valid fit ' +
     'row, m = round(1/α), from the first (deterministic), labels ignored; when that gives fewer than k rows, ' +
     'min(k, N) rows evenly spaced over the fit split; exact full scan; −(paper score) so higher = more OOD',
-  create: ({ d, k: classes, params }) => {
+  create: ({ d, k: classes, params, dense }) => {
     if (!(params.k >= 1) || !(params.alpha > 0)) throw new Error(`nnguide needs k ≥ 1 and alpha > 0 (got k = ${params.k}, alpha = ${params.alpha})`);
     const k = Math.floor(params.k);
     const m = Math.max(1, Math.round(1 / params.alpha));
@@ -26,7 +27,7 @@ export const nnguide: MethodSpec = {
     const index: number[] = [];
     const conf: number[] = [];
     let seen = 0;
-    let bank = new Float32Array(0);
+    const bank = freshName('nnguide');
     let scale = new Float64Array(0); // s_i / ‖h_i‖
     let N = 0;
     return {
@@ -40,7 +41,7 @@ export const nnguide: MethodSpec = {
           conf.push(-energyOf(logits, i * classes, classes));
         }
       },
-      finish() {
+      async finish() {
         let rows: number[] = [];
         for (let p = 0; p < index.length; p++) if (index[p] % m === 0) rows.push(p);
         const M = Math.min(k, seen);
@@ -48,22 +49,23 @@ export const nnguide: MethodSpec = {
         if (rows.length < M) rows = Array.from({ length: M }, (_, j) => Math.floor((j * seen) / M));
         const all = store.view();
         N = rows.length;
-        bank = new Float32Array(N * d);
+        const B = new Float64Array(N * d);
         scale = new Float64Array(N);
         rows.forEach((p, t) => {
-          bank.set(all.subarray(p * d, (p + 1) * d), t * d);
+          for (let j = 0; j < d; j++) B[t * d + j] = all[p * d + j];
           scale[t] = conf[p] * invNorm(all, p * d, d);
         });
+        await dense.put(bank, B, N, d);
       },
-      score({ features, logits, n }) {
+      async score({ features, logits, n }) {
         const out = new Float64Array(n);
         if (!features || N === 0) return out.fill(NaN);
         const kk = Math.min(k, N);
-        const dot = new Float64Array(QUERY_BLOCK * N);
         const heap = new Float64Array(kk);
-        for (let from = 0; from < n; from += QUERY_BLOCK) {
-          const nq = Math.min(QUERY_BLOCK, n - from);
-          dots(features, from, nq, bank, N, d, dot);
+        const step = Math.max(1, Math.floor(2 ** 22 / N));
+        for (let from = 0; from < n; from += step) {
+          const nq = Math.min(step, n - from);
+          const dot = await dense.gemm(Float64Array.from(features.subarray(from * d, (from + nq) * d)), bank, nq, d, N, { transB: true });
           for (let i = 0; i < nq; i++) {
             const r = from + i;
             if (!finiteRow(features, r, d) || !finiteRow(logits, r, classes)) { out[r] = NaN; continue; }

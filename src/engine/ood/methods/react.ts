@@ -11,5 +11,5 @@ export const react: MethodSpec = {
   source:
     'Sun et al. 2021, "ReAct: Out-of-distribution Detection With Rectified Activations"; defaults from OpenOOD v1.5 ' +
     'configs/postprocessors/react.yml (percentile 90; c over the fit split where OpenOOD uses its ID validation split)',
-  create: ({ layer, params }) => shapedEnergyDetector(layer, reactShaping(percentileParam('react', params, 'percentile'))),
+  create: ({ layer, params, dense }) => shapedEnergyDetector(layer, reactShaping(percentileParam('react', params, 'percentile')), dense),
 };

@@ -6,15 +6,8 @@
 import { finiteRow, type MethodSpec } from '../method';
 import { softmaxInto } from '../../util/rows';
 import { RowStore } from '../stats';
-import { dots, invNorm, QUERY_BLOCK } from '../neighbours';
-
-/** Softmax of logit row i (width k) into out[o..o+k) in float64; returns its largest probability. */
-function softmaxMax(z: Float32Array, i: number, k: number, out: Float64Array, o: number): number {
-  softmaxInto(z, i * k, k, out, o);
-  let pmax = 0;
-  for (let c = 0; c < k; c++) pmax = Math.max(pmax, out[o + c]);
-  return pmax;
-}
+import { invNorm } from '../neighbours';
+import { freshName } from '../../linalg/kept';
 
 export const relation: MethodSpec = {
   name: 'relation',
@@ -27,54 +20,57 @@ export const relation: MethodSpec = {
     '(snu-mllab/Neural-Relation-Graph) and OpenOOD v1.5 (relation.yml: pow = 1; the README\'s OOD runs use pow 1); ' +
     'the whole fit split as the graph, labels ignored; exact x/‖x‖ (OpenOOD adds 1e-10 under the root); ' +
     '−Σ rather than the authors\' 1/(Σ + 1e-6), same order, higher = more OOD',
-  create: ({ d, k: classes, params }) => {
+  create: ({ d, k: classes, params, dense }) => {
     const { pow, thres } = params;
-    const feats = new RowStore(d);
-    const logs = new RowStore(classes);
+    let feats: RowStore | null = new RowStore(d);
+    let logs: RowStore | null = new RowStore(classes);
+    const bankH = freshName('relation');
+    const bankP = `${bankH}p`;
     let N = 0;
     let inv = new Float64Array(0);
-    let probs = new Float64Array(0);
     return {
       fit({ features, logits, n }) {
         for (let i = 0; i < n; i++) {
           if (!features || !finiteRow(features, i, d) || !finiteRow(logits, i, classes)) continue;
-          feats.push(features.subarray(i * d, (i + 1) * d), 1);
-          logs.push(logits.subarray(i * classes, (i + 1) * classes), 1);
+          feats!.push(features.subarray(i * d, (i + 1) * d), 1);
+          logs!.push(logits.subarray(i * classes, (i + 1) * classes), 1);
         }
       },
-      finish() {
-        N = feats.rows;
-        const h = feats.view();
-        const z = logs.view();
+      async finish() {
+        N = feats!.rows;
+        const h = feats!.view();
+        const z = logs!.view();
         inv = new Float64Array(N);
-        probs = new Float64Array(N * classes);
+        const probs = new Float64Array(N * classes);
         for (let t = 0; t < N; t++) {
           inv[t] = invNorm(h, t * d, d);
-          softmaxMax(z, t, classes, probs, t * classes);
+          softmaxInto(z, t * classes, classes, probs, t * classes);
         }
+        if (N) {
+          await dense.put(bankH, Float64Array.from(h), N, d);
+          await dense.put(bankP, probs, N, classes);
+        }
+        feats = logs = null;
       },
-      score({ features, logits, n }) {
+      async score({ features, logits, n }) {
         const out = new Float64Array(n);
         if (!features || N === 0) return out.fill(NaN);
-        const bank = feats.view();
-        const dot = new Float64Array(QUERY_BLOCK * N);
-        const p = new Float64Array(classes);
-        for (let from = 0; from < n; from += QUERY_BLOCK) {
-          const nq = Math.min(QUERY_BLOCK, n - from);
-          dots(features, from, nq, bank, N, d, dot);
+        const step = Math.max(1, Math.floor(2 ** 22 / N));
+        for (let from = 0; from < n; from += step) {
+          const nq = Math.min(step, n - from);
+          const p = new Float64Array(nq * classes);
+          for (let i = 0; i < nq; i++) if (finiteRow(logits, from + i, classes)) softmaxInto(logits, (from + i) * classes, classes, p, i * classes);
+          const dot = await dense.gemm(Float64Array.from(features.subarray(from * d, (from + nq) * d)), bankH, nq, d, N, { transB: true });
+          const pp = await dense.gemm(p, bankP, nq, classes, N, { transB: true });
           for (let i = 0; i < nq; i++) {
             const r = from + i;
             if (!finiteRow(features, r, d) || !finiteRow(logits, r, classes)) { out[r] = NaN; continue; }
             const iq = invNorm(features, r * d, d);
-            const pmax = softmaxMax(logits, r, classes, p, 0);
             let sum = 0;
-            for (let t = 0; t < N; t++) {
-              const cos = dot[i * N + t] * iq * inv[t];
-              // p·p_i ≤ max p, so an edge bounded clearly below the cut needs no compatibility term.
-              if (cos <= 0 || cos * pmax < thres * (1 - 1e-9)) continue;
-              let pp = 0;
-              for (let c = 0, o = t * classes; c < classes; c++) pp += p[c] * probs[o + c];
-              const e = cos * pp;
+            for (let t = 0, o = i * N; t < N; t++) {
+              const cos = dot[o + t] * iq * inv[t];
+              if (cos <= 0) continue;
+              const e = cos * pp[o + t];
               if (e > thres) sum += pow === 1 ? e : e ** pow;
             }
             out[r] = -sum;

@@ -2,8 +2,9 @@
 // within-class covariance) minus the distance under one background Gaussian fitted to the whole fit split, which
 // cancels the directions every ID class shares. min_k (MD_k − MD_0) is already higher = more OOD.
 import { finiteRow, type MethodSpec } from '../method';
-import { ClassScatter, projectedSq } from '../class-stats';
-import { whitening } from '../../scores/linalg';
+import { ClassScatter, whitening } from '../class-stats';
+import { centredRows, nearestMean, project, projectedSqRows } from '../../linalg/rows';
+import { freshName } from '../../linalg/kept';
 
 export const rmds: MethodSpec = {
   name: 'rmds',
@@ -15,49 +16,36 @@ export const rmds: MethodSpec = {
     'EmpiricalCovariance of class-centred features and of all features). Class Gaussians use labelled fit rows; the ' +
     'background one every fit row ("regardless of labels"); pseudo-inverses drop eigenvalues ≤ d·eps·λmax (scipy ' +
     'pinvh); without any labelled fit row every score is NaN',
-  create: ({ d, k }) => {
-    const scatter = new ClassScatter(d, k);
-    let P: Float64Array = new Float64Array(0); // within-class whitening rows
-    let P0: Float64Array = new Float64Array(0); // background whitening rows
-    let Pmu: Float64Array[] = []; // P(μ_c − μ₀) per fitted class: projecting h − μ₀ keeps the values small
-    let mu0: Float64Array | null = null;
+  create: ({ d, k, dense }) => {
+    const scatter = new ClassScatter(d, k, dense);
+    let fitted: { P: string; r: number; P0: string; r0: number; M: Float64Array; Mname: string; K: number; mu0: Float64Array } | null = null;
     return {
-      fit({ features, labels, n }) {
-        for (let i = 0; i < n; i++) if (finiteRow(features!, i, d)) scatter.add(features!, i * d, labels[i]);
-      },
-      finish() {
+      fit: ({ features, labels, n }) => scatter.addBatch(features!, n, labels),
+      async finish() {
         const means = [...Array(k).keys()].map((c) => scatter.mean(c)).filter((m): m is Float64Array => m !== null);
         if (!means.length) return;
-        P = whitening(scatter.covariance('within'), d).proj;
-        P0 = whitening(scatter.covariance('total'), d).proj;
-        mu0 = scatter.mean(k);
-        const r = P.length / d;
-        Pmu = means.map((m) => {
-          const v = new Float64Array(r);
-          for (let t = 0; t < r; t++) for (let j = 0; j < d; j++) v[t] += P[t * d + j] * (m[j] - mu0![j]);
-          return v;
-        });
+        const W = await whitening(dense, await scatter.covariance('within'), d);
+        const W0 = await whitening(dense, await scatter.covariance('total'), d);
+        const mu0 = scatter.mean(k)!;
+        // P(μ_c − μ₀) per fitted class: projecting h − μ₀ keeps the values small.
+        const diffs = new Float64Array(means.length * d);
+        means.forEach((m, c) => { for (let j = 0; j < d; j++) diffs[c * d + j] = m[j] - mu0[j]; });
+        const id = freshName('rmds');
+        await dense.put(`${id}P`, W.proj, W.rank, d);
+        await dense.put(`${id}P0`, W0.proj, W0.rank, d);
+        const M = await project(dense, diffs, means.length, d, `${id}P`, W.rank);
+        await dense.put(`${id}M`, M.slice(), means.length, W.rank);
+        fitted = { P: `${id}P`, r: W.rank, P0: `${id}P0`, r0: W0.rank, M, Mname: `${id}M`, K: means.length, mu0 };
       },
-      score({ features, n }) {
-        const out = new Float64Array(n).fill(NaN);
-        const r = P.length / d;
-        const z = new Float64Array(r);
-        for (let i = 0; i < n; i++) {
-          if (!features || !mu0 || !finiteRow(features, i, d)) continue;
-          for (let t = 0; t < r; t++) {
-            let v = 0;
-            for (let j = 0; j < d; j++) v += P[t * d + j] * (features[i * d + j] - mu0[j]);
-            z[t] = v;
-          }
-          let best = Infinity;
-          for (const m of Pmu) {
-            let s = 0;
-            for (let t = 0; t < r; t++) { const e = z[t] - m[t]; s += e * e; }
-            best = Math.min(best, s);
-          }
-          out[i] = best - projectedSq(P0, features, i * d, mu0, d);
-        }
-        return out;
+      async score({ features, n }) {
+        if (!fitted || !features) return new Float64Array(n).fill(NaN);
+        const f = fitted;
+        const ok = (i: number) => finiteRow(features, i, d);
+        const { rows } = centredRows(features, 0, n, d, f.mu0, ok);
+        const Z = await project(dense, rows, n, d, f.P, f.r);
+        const md = f.r ? await nearestMean(dense, Z, n, f.r, f.M, f.Mname, f.K) : new Float64Array(n);
+        const md0 = await projectedSqRows(dense, features, n, d, f.mu0, f.P0, f.r0, ok);
+        return md.map((v, i) => v - md0[i]);
       },
     };
   },

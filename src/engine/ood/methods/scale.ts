@@ -12,5 +12,5 @@ export const scale: MethodSpec = {
     'Xu et al. 2024, "Scaling for Training Time and Post-hoc Out-of-distribution Detection Enhancement", on the ' +
     'pooled features (as OpenOOD v1.5\'s ScaleNet); defaults from OpenOOD v1.5 configs/postprocessors/scale.yml ' +
     '(percentile 85). An all-zero row keeps exponent 0 (torch gives NaN)',
-  create: ({ layer, params }) => shapedEnergyDetector(layer, scaleShaping(percentileParam('scale', params, 'percentile'))),
+  create: ({ layer, params, dense }) => shapedEnergyDetector(layer, scaleShaping(percentileParam('scale', params, 'percentile')), dense),
 };

@@ -29,9 +29,9 @@ export const vra: MethodSpec = {
     'defaults from OpenOOD v1.5 configs/postprocessors/vra.yml (percentile_low 10, percentile_high 90, over all fit ' +
     'activations flattened as OpenOOD). OpenOOD\'s postprocessor clips low activations up to α instead of zeroing ' +
     'them as the paper does: zero_low = 0 reproduces it',
-  create: ({ layer, params }) => {
+  create: ({ layer, params, dense }) => {
     const low = percentileParam('vra', params, 'percentile_low');
     const high = percentileParam('vra', params, 'percentile_high');
-    return shapedEnergyDetector(layer, vraShaping(low, high, params.gamma, params.zero_low !== 0));
+    return shapedEnergyDetector(layer, vraShaping(low, high, params.gamma, params.zero_low !== 0), dense);
   },
 };

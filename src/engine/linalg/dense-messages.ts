@@ -1,0 +1,14 @@
+/** Messages between the engine and its dense linear-algebra thread (dense-worker.ts). */
+export type DenseRequest =
+  | { type: 'gemm'; id: number; a: Float64Array; b: Float64Array | string; m: number; k: number; n: number; transA: boolean; transB: boolean }
+  | { type: 'knn'; id: number; features: Float32Array; n: number; bank: string; k: number }
+  | { type: 'eigh'; id: number; matrix: Float64Array; d: number }
+  | { type: 'put'; id: number; name: string; data: Float32Array | Float64Array; rows: number; cols: number }
+  | { type: 'drop'; id: number; name: string };
+
+export type DenseReply =
+  | { type: 'gemm'; id: number; data: Float64Array }
+  | { type: 'knn'; id: number; kthSq: Float64Array }
+  | { type: 'eigh'; id: number; values: Float64Array; vectors: Float64Array }
+  | { type: 'done'; id: number }
+  | { type: 'error'; id: number; message: string };
