@@ -1,4 +1,6 @@
 import { test } from 'node:test';
+import { react } from '../../src/engine/ood/methods/react';
+import { jsDense } from '../../src/engine/linalg/dense';
 import assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { runScore } from '../../src/engine/run';
@@ -163,6 +165,48 @@ test('precomputed .npy logits, labels and features give the same report shape', 
     const row = report.ood.find((r) => r.score === 'msp')!;
     assert.equal(row.auroc, 1, 'every OOD sample is less confident than every ID sample');
     assert.equal(report.calibration[0].accuracy, 0.75, 'the last row predicts class 0, labelled 1');
+  } finally {
+    t.cleanup();
+  }
+});
+
+test('precomputed W.npy and b.npy give the last-layer methods the final layer; a wrong shape is one clear error', async () => {
+  const t = tempDir();
+  try {
+    const d = 4, k = 3;
+    let seed = 7;
+    const rand = () => ((seed = (seed * 16807) % 2147483647) / 2147483647);
+    const W = Array.from({ length: k * d }, () => rand() - 0.5);
+    const b = [0.1, -0.2, 0.05];
+    const split = (name: string, n: number, shift: number) => {
+      const h = Array.from({ length: n * d }, () => Math.max(0, rand() + shift));
+      const z = Array.from({ length: n * k }, (_, a) => b[a % k] + W.slice((a % k) * d, (a % k + 1) * d).reduce((s, w, j) => s + w * h[Math.floor(a / k) * d + j], 0));
+      writeFile(path.join(t.dir, name, 'features.npy'), npy([n, d], h));
+      writeFile(path.join(t.dir, name, 'logits.npy'), npy([n, k], z));
+      return { h: Float32Array.from(h), z: Float32Array.from(z), n };
+    };
+    const fit = split('fit', 30, 0);
+    const id = split('id', 10, 0);
+    split('ood', 10, 1.5);
+    const opts = { models: [], id: path.join(t.dir, 'id'), ood: [path.join(t.dir, 'ood')], fit: path.join(t.dir, 'fit'), scores: ['react', 'vim', 'knn'] };
+    const without = await runScore(opts);
+    assert.deepEqual([...new Set(without.ood.map((r) => r.score))].filter((s) => ['react', 'vim', 'knn'].includes(s)), ['knn']);
+    assert.ok(without.warnings.some((w) => /react skipped/.test(w)), without.warnings.join('; '));
+
+    writeFile(path.join(t.dir, 'fit', 'W.npy'), npy([k, d], W));
+    writeFile(path.join(t.dir, 'fit', 'b.npy'), npy([k], b));
+    const report = await runScore(opts);
+    const layer = { W: Float32Array.from(W), b: Float32Array.from(b), k, d };
+    const det = react.create({ d, k, layer, params: { ...react.defaults }, dense: jsDense() });
+    await det.fit?.({ features: fit.h, logits: fit.z, labels: new Int32Array(fit.n).fill(-1), n: fit.n });
+    await det.finish?.();
+    const want = await det.score({ features: id.h, logits: id.z, labels: new Int32Array(id.n).fill(-1), n: id.n });
+    const got = report.samples.filter((s) => s.split === 'id').map((s) => s.scores.precomputed.react as number);
+    got.forEach((v, i) => assert.ok(Math.abs(v - want[i]) <= 1e-9 * Math.abs(want[i]), `react[${i}]: ${v} vs ${want[i]}`));
+    assert.ok(report.ood.some((r) => r.score === 'vim'));
+
+    writeFile(path.join(t.dir, 'fit', 'W.npy'), npy([d, k], W));
+    await assert.rejects(runScore(opts), /W\.npy has shape \(4, 3\); expected \[3, 4\]/);
   } finally {
     t.cleanup();
   }

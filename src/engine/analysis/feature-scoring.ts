@@ -52,6 +52,8 @@ export class FeatureScoring {
   readonly notes: string[] = [];
   /** Model name → class names, set before the fit split is collected (labels for the class-conditional fit). */
   classesOf: (model: string) => string[] = () => [];
+  /** Model name → its final layer when it does not come from an ONNX graph (precomputed outputs). */
+  layerOf?: (model: string) => LastLayer | null;
 
   /**
    * @param enabled a fit split exists, so the methods that need one are fitted and applied
@@ -68,7 +70,7 @@ export class FeatureScoring {
   private detectorsOf(plan: ModelPlan, d: number, k: number) {
     let dets = this.detectors.get(plan.name);
     if (dets) return dets;
-    const layer = d > 0 && plan.inputName ? readLastLayer(plan.path, plan.logitsOutput) : null;
+    const layer = d === 0 ? null : this.layerOf ? this.layerOf(plan.name) : plan.inputName ? readLastLayer(plan.path, plan.logitsOutput) : null;
     const usable = layer && layer.d === d && layer.k === k ? layer : null;
     const missing = (m: MethodSpec): string | null =>
       m.needs.features && d === 0 ? 'no feature tensor'

@@ -10,14 +10,32 @@ import type { SplitPlan } from './plan';
 import type { SplitOutputs } from './collect';
 import type { RunData } from '../analysis/build-report';
 import { FeatureScoring } from '../analysis/feature-scoring';
+import type { LastLayer } from '../onnx/last-layer';
 
 async function optionalNpy(file: string) {
   return fs.stat(file).then(() => readNpy(file), () => null);
 }
 
 /**
+ * The final linear layer of a precomputed run: W.npy [K, D] and b.npy [K] in the first split folder that has them
+ * (ViM, ReAct, DICE… need them; with a model they are read from its graph).
+ */
+async function lastLayerOf(plans: SplitPlan[], k: number, d: number): Promise<LastLayer | null> {
+  for (const plan of plans) {
+    const W = await optionalNpy(path.join(plan.precomputed!, 'W.npy'));
+    if (!W) continue;
+    const b = await optionalNpy(path.join(plan.precomputed!, 'b.npy'));
+    const where = path.join(plan.precomputed!, 'W.npy');
+    if (W.shape.length !== 2 || W.shape[0] !== k || W.shape[1] !== d) throw new UserError(`${where} has shape (${W.shape.join(', ')}); expected [${k}, ${d}] (classes × features)`);
+    if (b && (b.shape.length !== 1 || b.shape[0] !== k)) throw new UserError(`${path.join(plan.precomputed!, 'b.npy')} has shape (${b.shape.join(', ')}); expected [${k}]`);
+    return { W: Float32Array.from(W.data), b: b ? Float32Array.from(b.data) : new Float32Array(k), k, d };
+  }
+  return null;
+}
+
+/**
  * Runs the same diagnostics on outputs computed elsewhere: each split folder holds logits.npy [N,K] and optionally
- * labels.npy [N] (class indices) and features.npy [N,D].
+ * labels.npy [N] (class indices) and features.npy [N,D]; W.npy and b.npy (the final layer) in any of them.
  */
 export async function loadPrecomputed(plans: SplitPlan[], name: string, opts: Pick<RunOptions, 'scores' | 'params' | 'shaping'> = {}): Promise<RunData> {
   if (plans.some((p) => p.noise)) throw new UserError('noise:N splits need a model; precomputed logits cannot be generated');
@@ -46,7 +64,10 @@ export async function loadPrecomputed(plans: SplitPlan[], name: string, opts: Pi
     graph: { features: loaded.some((l) => l.features) ? { tensor: 'features.npy', source: 'output' } : undefined, finalLinear: null, addedOutputs: [] },
     classes, numClasses: k, metadata: {}, warnings: [],
   };
+  const d = loaded.find((l) => l.features)?.features!.shape[1] ?? 0;
+  const layer = d > 0 ? await lastLayerOf(plans, k, d) : null;
   const features = new FeatureScoring(plans.some((p) => p.role === 'fit'), plans.some((p) => p.role === 'calib'), methodChoice(opts));
+  features.layerOf = () => layer;
   const fakeLoaded = { plan: model, provider: 'precomputed' };
   const splits: SplitOutputs[] = [];
   try {
