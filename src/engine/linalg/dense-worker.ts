@@ -4,7 +4,7 @@ import { parentPort } from 'node:worker_threads';
 import type { InferenceSession } from 'onnxruntime-node';
 import type { DenseReply, DenseRequest } from './dense-messages';
 import { gemmGraph, nearestGraph } from './ort-graphs';
-import { symmetricEigen } from '../scores/linalg';
+import { symmetricEigenFast } from './eigen';
 import type { Gemm } from './gemm';
 import { bankOf, kthNearestSq, type Bank, type TopK } from './knn-search';
 
@@ -33,8 +33,7 @@ const gemm: Gemm = async (a, b, m, k, n, opts = {}) => {
   const A = new ort.Tensor('float64', a, transA ? [k, m] : [m, k]);
   const B = new ort.Tensor('float64', b, transB ? [n, k] : [k, n]);
   const { C } = await s.run({ A, B });
-  // A copy: the transfer to the engine must not detach memory onnxruntime owns.
-  return Float64Array.from(C.data as Float64Array);
+  return C.data as Float64Array;
 };
 
 function storedMatrix(name: string) {
@@ -68,7 +67,8 @@ async function handle(msg: DenseRequest): Promise<[DenseReply, ArrayBuffer[]]> {
   switch (msg.type) {
     case 'gemm': {
       const b = typeof msg.b === 'string' ? (storedMatrix(msg.b).data as Float64Array) : msg.b;
-      const data = await gemm(msg.a, b, msg.m, msg.k, msg.n, { transA: msg.transA, transB: msg.transB });
+      // A copy: the transfer to the engine must not detach memory onnxruntime may own.
+      const data = Float64Array.from(await gemm(msg.a, b, msg.m, msg.k, msg.n, { transA: msg.transA, transB: msg.transB }));
       return [{ type: 'gemm', id: msg.id, data }, [data.buffer as ArrayBuffer]];
     }
     case 'knn': {
@@ -77,7 +77,7 @@ async function handle(msg: DenseRequest): Promise<[DenseReply, ArrayBuffer[]]> {
       return [{ type: 'knn', id: msg.id, kthSq }, [kthSq.buffer as ArrayBuffer]];
     }
     case 'eigh': {
-      const { values, vectors } = symmetricEigen(msg.matrix, msg.d);
+      const { values, vectors } = await symmetricEigenFast(msg.matrix, msg.d, gemm);
       return [{ type: 'eigh', id: msg.id, values, vectors }, [values.buffer as ArrayBuffer, vectors.buffer as ArrayBuffer]];
     }
     case 'put':
