@@ -4,11 +4,14 @@ export type DenseRequest =
   | { type: 'knn'; id: number; features: Float32Array; n: number; bank: string; k: number }
   | { type: 'eigh'; id: number; matrix: Float64Array; d: number }
   | { type: 'put'; id: number; name: string; data: Float32Array | Float64Array; rows: number; cols: number }
+  | { type: 'gram'; id: number; name: string; x: Float64Array; rows: number; d: number }
+  | { type: 'take'; id: number; name: string }
   | { type: 'drop'; id: number; name: string };
 
 export type DenseReply =
   | { type: 'gemm'; id: number; data: Float64Array }
   | { type: 'knn'; id: number; kthSq: Float64Array }
   | { type: 'eigh'; id: number; values: Float64Array; vectors: Float64Array }
+  | { type: 'take'; id: number; data: Float64Array }
   | { type: 'done'; id: number }
   | { type: 'error'; id: number; message: string };

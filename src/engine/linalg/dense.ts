@@ -14,6 +14,10 @@ export interface Dense {
   /** Keeps a row-major matrix for later calls; the caller hands it over (its buffer may be detached). */
   put(name: string, data: Float32Array | Float64Array, rows: number, cols: number): Promise<void>;
   drop(name: string): Promise<void>;
+  /** Adds xᵀx (x: rows×d, row-major) into the d×d sum kept as `name` (made on first use). */
+  gramAdd(name: string, x: Float64Array, rows: number, d: number): Promise<void>;
+  /** Hands back a kept matrix and forgets it. */
+  take(name: string): Promise<Float64Array>;
   /** Per row of x [n, d]: the k-th smallest ‖x̂ − b‖² over a kept float32 bank of normalized rows (exact; NaN for non-finite rows). */
   kthNearestSq(x: Float32Array, n: number, bank: string, k: number): Promise<Float64Array>;
   eigh(matrix: Float64Array, d: number): Promise<SymmetricEigen>;
@@ -65,6 +69,14 @@ export class OrtDense implements Dense {
     await this.call({ type: 'put', id: this.nextId++, name, data, rows, cols }, [data.buffer as ArrayBuffer]);
   }
 
+  async gramAdd(name: string, x: Float64Array, rows: number, d: number) {
+    await this.call({ type: 'gram', id: this.nextId++, name, x, rows, d });
+  }
+
+  async take(name: string): Promise<Float64Array> {
+    return ((await this.call({ type: 'take', id: this.nextId++, name })) as Extract<DenseReply, { type: 'take' }>).data;
+  }
+
   async drop(name: string) {
     if (this.worker) await this.call({ type: 'drop', id: this.nextId++, name });
   }
@@ -108,6 +120,17 @@ export function jsDense(): Dense {
     gemm: async (a, b, m, k, n, opts) => jsGemmSync(a, typeof b === 'string' ? Float64Array.from(get(b).data) : b, m, k, n, opts),
     put: async (name, data, rows, cols) => void kept.set(name, { data, rows, cols }),
     drop: async (name) => void kept.delete(name),
+    gramAdd: async (name, x, rows, d) => {
+      const sum = (kept.get(name)?.data as Float64Array | undefined) ?? new Float64Array(d * d);
+      const g = jsGemmSync(x.subarray(0, rows * d), x.subarray(0, rows * d), d, rows, d, { transA: true });
+      for (let i = 0; i < sum.length; i++) sum[i] += g[i];
+      kept.set(name, { data: sum, rows: d, cols: d });
+    },
+    take: async (name) => {
+      const t = get(name);
+      kept.delete(name);
+      return t.data as Float64Array;
+    },
     kthNearestSq: (x, n, bank, k) => {
       const { data, rows, cols } = get(bank);
       // float64 products: the candidates are exact already, so the re-check never widens the search.

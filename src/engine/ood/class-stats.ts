@@ -75,10 +75,12 @@ export class ClassScatter {
   private ref: Float64Array | null = null;
   private readonly labelled: GramAccumulator;
   private readonly unlabelled: GramAccumulator;
+  /** The second moments, once the fit is over. */
+  private moments: { L: Float64Array; U: Float64Array } | null = null;
   /** Sums of x − r: rows 0..k−1 per class, row k every row. */
   readonly sums: GroupMeans;
 
-  constructor(readonly d: number, readonly k: number, dense: Dense) {
+  constructor(readonly d: number, readonly k: number, private readonly dense: Dense) {
     this.labelled = new GramAccumulator(d, dense);
     this.unlabelled = new GramAccumulator(d, dense);
     this.sums = new GroupMeans(d, k + 1);
@@ -115,20 +117,21 @@ export class ClassScatter {
   /** (1/N) Σ_c Σ_{i∈c} (x_i − μ_c)(x_i − μ_c)ᵀ over labelled rows (within), or over every row around the mean (total). */
   async covariance(kind: 'within' | 'total'): Promise<Float64Array> {
     const { d, k } = this;
-    await this.labelled.flush();
-    await this.unlabelled.flush();
+    this.moments ??= { L: await this.labelled.total(), U: await this.unlabelled.total() };
     const groups = kind === 'within' ? [...Array(k).keys()] : [k];
     const N = groups.reduce((s, c) => s + this.sums.counts[c], 0);
-    const L = this.labelled.sum;
-    const U = this.unlabelled.sum;
+    const { L, U } = this.moments;
     const cov = new Float64Array(d * d);
     for (let i = 0; i < d * d; i++) cov[i] = L[i] + (kind === 'total' ? U[i] : 0);
-    for (const c of groups) {
-      const n = this.sums.counts[c];
-      if (!n) continue;
-      const s = this.sums.sums.subarray(c * d, (c + 1) * d);
-      for (let p = 0; p < d; p++) for (let q = p; q < d; q++) cov[p * d + q] -= (s[p] * s[q]) / n;
-    }
+    // Σ_c s_c s_cᵀ / n_c for the class sums s_c (of x − r) is one product: Yᵀ Y with rows y_c = s_c / √n_c.
+    const used = groups.filter((c) => this.sums.counts[c] > 0);
+    const Y = new Float64Array(used.length * d);
+    used.forEach((c, i) => {
+      const f = 1 / Math.sqrt(this.sums.counts[c]);
+      for (let j = 0; j < d; j++) Y[i * d + j] = this.sums.sums[c * d + j] * f;
+    });
+    const means = used.length ? await this.dense.gemm(Y, Y, d, used.length, d, { transA: true }) : new Float64Array(d * d);
+    for (let i = 0; i < d * d; i++) cov[i] -= means[i];
     // The upper triangle is the reference; the product's lower one may differ in the last bit.
     for (let p = 0; p < d; p++) {
       for (let q = p; q < d; q++) cov[p * d + q] = cov[q * d + p] = cov[p * d + q] / N;

@@ -5,7 +5,7 @@
 // counts as one class (the distance to the global mean).
 import { finiteRow, type MethodSpec } from '../method';
 import { ClassScatter, whitening } from '../class-stats';
-import { centredRows, nearestMean, project } from '../../linalg/rows';
+import { centredRows, nearestMean, project, Scratch } from '../../linalg/rows';
 import { freshName } from '../../linalg/kept';
 
 export const mahalanobis: MethodSpec = {
@@ -17,6 +17,7 @@ export const mahalanobis: MethodSpec = {
   create: ({ d, k, dense }) => {
     const K = Math.max(1, k);
     const scatter = new ClassScatter(d, K, dense);
+    const scratch = new Scratch();
     let fitted: { P: string; r: number; M: Float64Array; Mname: string; used: number; mu0: Float64Array } | null = null;
     return {
       fit: ({ features, labels, n }) => scatter.addBatch(features!, n, labels),
@@ -41,7 +42,7 @@ export const mahalanobis: MethodSpec = {
       async score({ features, n }) {
         if (!fitted || !features) return new Float64Array(n).fill(NaN);
         const f = fitted;
-        const { rows, ok } = centredRows(features, 0, n, d, f.mu0, (i) => finiteRow(features, i, d));
+        const { rows, ok } = centredRows(features, 0, n, d, f.mu0, (i) => finiteRow(features, i, d), scratch);
         const out = f.r ? await nearestMean(dense, await project(dense, rows, n, d, f.P, f.r), n, f.r, f.M, f.Mname, f.used) : new Float64Array(n);
         for (let i = 0; i < n; i++) if (!ok[i]) out[i] = NaN;
         return out;

@@ -3,7 +3,7 @@
 import { finiteRow, type MethodSpec } from '../method';
 import { principalSplit } from '../class-stats';
 import { originOf, vimDim } from './vim';
-import { GramAccumulator, projectedSqRows, symmetricScaled } from '../../linalg/rows';
+import { GramAccumulator, projectedSqRows, Scratch, symmetricScaled } from '../../linalg/rows';
 import { freshName } from '../../linalg/kept';
 
 export const residual: MethodSpec = {
@@ -21,6 +21,7 @@ export const residual: MethodSpec = {
     if (!layer) throw new Error('residual needs the last layer (W, b)');
     const dim = Math.min(d, params.dim > 0 ? Math.floor(params.dim) : vimDim(d));
     const S = new GramAccumulator(d, dense); // Σ (h − u)(h − u)ᵀ
+    const scratch = new Scratch();
     let u: Float64Array | null = null;
     let N = 0;
     let basis: { name: string; r: number } | null = null; // complement eigenvectors, as rows
@@ -36,15 +37,14 @@ export const residual: MethodSpec = {
       },
       async finish() {
         if (!N) return;
-        await S.flush();
-        const cov = symmetricScaled(S.sum, d, N);
+        const cov = symmetricScaled(await S.total(), d, N);
         const { rest } = await principalSplit(dense, cov, d, dim);
         basis = { name: freshName('residual'), r: rest.length / d };
         await dense.put(basis.name, rest, basis.r, d);
       },
       async score({ features, n }) {
         if (!basis || !features || !u) return new Float64Array(n).fill(NaN);
-        const sq = await projectedSqRows(dense, features, n, d, u, basis.name, basis.r, (i) => finiteRow(features, i, d));
+        const sq = await projectedSqRows(dense, features, n, d, u, basis.name, basis.r, (i) => finiteRow(features, i, d), scratch);
         return sq.map(Math.sqrt);
       },
     };

@@ -3,7 +3,7 @@
 // cancels the directions every ID class shares. min_k (MD_k − MD_0) is already higher = more OOD.
 import { finiteRow, type MethodSpec } from '../method';
 import { ClassScatter, whitening } from '../class-stats';
-import { centredRows, nearestMean, project, projectedSqRows } from '../../linalg/rows';
+import { centredRows, nearestMean, project, projectedSqRows, Scratch } from '../../linalg/rows';
 import { freshName } from '../../linalg/kept';
 
 export const rmds: MethodSpec = {
@@ -18,6 +18,7 @@ export const rmds: MethodSpec = {
     'pinvh); without any labelled fit row every score is NaN',
   create: ({ d, k, dense }) => {
     const scatter = new ClassScatter(d, k, dense);
+    const scratch = new Scratch();
     let fitted: { P: string; r: number; P0: string; r0: number; M: Float64Array; Mname: string; K: number; mu0: Float64Array } | null = null;
     return {
       fit: ({ features, labels, n }) => scatter.addBatch(features!, n, labels),
@@ -41,10 +42,10 @@ export const rmds: MethodSpec = {
         if (!fitted || !features) return new Float64Array(n).fill(NaN);
         const f = fitted;
         const ok = (i: number) => finiteRow(features, i, d);
-        const { rows } = centredRows(features, 0, n, d, f.mu0, ok);
+        const { rows } = centredRows(features, 0, n, d, f.mu0, ok, scratch);
         const Z = await project(dense, rows, n, d, f.P, f.r);
         const md = f.r ? await nearestMean(dense, Z, n, f.r, f.M, f.Mname, f.K) : new Float64Array(n);
-        const md0 = await projectedSqRows(dense, features, n, d, f.mu0, f.P0, f.r0, ok);
+        const md0 = await projectedSqRows(dense, features, n, d, f.mu0, f.P0, f.r0, ok, scratch);
         return md.map((v, i) => v - md0[i]);
       },
     };

@@ -7,7 +7,7 @@ import type { Dense } from '../../linalg/dense';
 import { finiteRow, energyOf, type MethodSpec } from '../method';
 import { principalSplit } from '../class-stats';
 import { rankTolerance } from '../../scores/linalg';
-import { GramAccumulator, projectedSqRows, symmetricScaled } from '../../linalg/rows';
+import { blockRows, GramAccumulator, projectedSqRows, Scratch, symmetricScaled } from '../../linalg/rows';
 import { freshName } from '../../linalg/kept';
 import { RowStore } from '../stats';
 
@@ -59,13 +59,14 @@ export const vim: MethodSpec = {
     const k = layer.k;
     const dim = Math.min(d, params.dim > 0 ? Math.floor(params.dim) : vimDim(d));
     const S = new GramAccumulator(d, dense);
+    const scratch = new Scratch();
     // The fit rows are kept (float32) until finish: α needs their residuals, which need the subspace first.
     const kept = new RowStore(d);
     let u: Float64Array | null = null;
     let maxLogitSum = 0;
     let fitted: { basis: string; r: number; alpha: number } | null = null;
     const residualNorms = async (x: Float32Array, n: number, ok: (i: number) => boolean) =>
-      (await projectedSqRows(dense, x, n, d, u, fitted!.basis, fitted!.r, ok)).map(Math.sqrt);
+      (await projectedSqRows(dense, x, n, d, u, fitted!.basis, fitted!.r, ok, scratch)).map(Math.sqrt);
     return {
       async fit({ features, logits, n }) {
         u ??= await originOf(dense, layer);
@@ -82,13 +83,12 @@ export const vim: MethodSpec = {
       async finish() {
         const N = kept.rows;
         if (!N) return;
-        await S.flush();
-        const { rest } = await principalSplit(dense, symmetricScaled(S.sum, d, N), d, dim);
+        const { rest } = await principalSplit(dense, symmetricScaled(await S.total(), d, N), d, dim);
         fitted = { basis: freshName('vim'), r: rest.length / d, alpha: NaN };
         await dense.put(fitted.basis, rest, fitted.r, d);
         const rows = kept.view();
         let resSum = 0;
-        const step = 4096;
+        const step = blockRows(d);
         for (let from = 0; from < N; from += step) {
           const m = Math.min(step, N - from);
           for (const v of await residualNorms(rows.subarray(from * d, (from + m) * d), m, () => true)) resSum += v;
