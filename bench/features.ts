@@ -2,8 +2,9 @@
 // run. Data: bench/features_data.py (default ResNet-50-sized: d = 2,048, 1,000 classes, 50,000 fit, 10,000 ID +
 // 10,000 OOD). Each method runs in its own process (peak memory is per process), ours then numpy's, and the two
 // score vectors are compared value by value.
-//   node esbuild.mjs && node dist/bench/features.js [--data DIR] [--methods a,b] [--quick]
-// --quick: d = 256, 100 classes, 5,000 fit, 1,000 + 1,000.
+//   node esbuild.mjs && node dist/bench/features.js [--data DIR] [--methods a,b] [--quick] [--large]
+// --quick: d = 256, 100 classes, 5,000 fit, 1,000 + 1,000 (written to .dev/BENCHMARKS.quick.md).
+// --large: d = 512 with an ImageNet-sized fit split (1,281,167 rows), its own section of BENCHMARKS.md.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
@@ -13,6 +14,7 @@ import { OrtDense } from '../src/engine/linalg/dense';
 import type { Batch } from '../src/engine/ood/method';
 import { oodMetrics } from '../src/engine/metrics/ood-metrics';
 import { f32, labels } from './lib/npy-f32';
+import { FEATURES_SECTIONS, writeSection } from './lib/sections';
 
 const PY = '/usr/bin/python3';
 const root = path.resolve(__dirname, '..', '..');
@@ -90,34 +92,61 @@ function compare(ours: Float64Array, theirs: Float64Array): { rel: number; misma
   return { rel, mismatched };
 }
 
+const SIZES = {
+  default: [] as string[],
+  quick: ['--d', '256', '--classes', '100', '--fit', '5000', '--id', '1000', '--ood', '1000'],
+  large: ['--d', '512', '--fit', '1281167'],
+};
+
 function main(): void {
-  const quick = process.argv.includes('--quick');
-  const dir = arg('--data') ?? path.join(root, '.dev', 'bench', quick ? 'features-quick' : 'features');
+  const size = process.argv.includes('--quick') ? 'quick' : process.argv.includes('--large') ? 'large' : 'default';
+  const dir = arg('--data') ?? path.join(root, '.dev', 'bench', `features-${size}`);
   if (!existsSync(path.join(dir, 'W.npy'))) {
     mkdirSync(dir, { recursive: true });
-    const size = quick ? ['--d', '256', '--classes', '100', '--fit', '5000', '--id', '1000', '--ood', '1000'] : [];
-    const r = spawnSync(PY, [path.join(root, 'bench', 'features_data.py'), dir, ...size], { stdio: 'inherit' });
+    const r = spawnSync(PY, [path.join(root, 'bench', 'features_data.py'), dir, ...SIZES[size]], { stdio: 'inherit' });
     if (r.status !== 0) throw new Error('bench/features_data.py failed (needs Debian python3-numpy)');
   }
+  const fitShape = f32(path.join(dir, 'fit', 'features.npy')).shape;
+  const idN = f32(path.join(dir, 'id', 'logits.npy')).shape[0];
+  const oodN = f32(path.join(dir, 'ood', 'logits.npy')).shape[0];
+  const classes = f32(path.join(dir, 'W.npy')).shape[0];
+  const fitMB = (fitShape[0] * fitShape[1] * 4) / 2 ** 20;
   const wanted = arg('--methods')?.split(',') ?? METHODS.filter((m) => m.needs.features || m.needs.fit).map((m) => m.name);
-  console.log(`data: ${dir}; ${os.cpus().length} CPUs, load ${os.loadavg()[0].toFixed(1)}`);
-  console.log('| method | ours fit s | ours score s | ours total s | numpy total s | ours / numpy | ours peak RSS MB | numpy peak RSS MB | inputs MB | max rel. diff | AUROC |');
-  console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+  const out: string[] = [];
+  const say = (line = '') => {
+    console.log(line);
+    out.push(line);
+  };
+  say(`${new Date().toISOString().slice(0, 10)} · ${os.cpus()[0]?.model ?? 'CPU'} · ${os.cpus().length} cores · load ${os.loadavg()[0].toFixed(1)} at start · Node ${process.version}`);
+  say();
+  say(`Data (bench/features_data.py, seed 0): d = ${fitShape[1]}, ${classes} classes, ${fitShape[0].toLocaleString('en-US')} fit rows (${fitMB.toFixed(0)} MB of float32 features), ${idN.toLocaleString('en-US')} ID + ${oodN.toLocaleString('en-US')} OOD scored; ours streams the fit split in batches of ${BATCH} rows. numpy: bench/features_numpy.py (OpenBLAS, float32 products for the bank scans as faiss/torch, float64 elsewhere). Times include reading the inputs for numpy (memory-mapped) but not for ours; "method MB" = our peak RSS − RSS with the inputs loaded.`);
+  say();
+  say('| method | ours fit s | ours score s | ours total s | numpy total s | ours / numpy | method MB (ours) | peak RSS MB ours · numpy | max rel. diff vs numpy | AUROC |');
+  say('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+  const missed: string[] = [];
   for (const method of wanted) {
     const oursOut = path.join(dir, `ours-${method}.f64`);
     const npOut = path.join(dir, `numpy-${method}.npy`);
     const a = spawnSync(process.execPath, [__filename, '--child', method, dir, oursOut], { encoding: 'utf8', maxBuffer: 1 << 24 });
     const b = spawnSync(PY, [path.join(root, 'bench', 'features_numpy.py'), dir, method, '--out', npOut], { encoding: 'utf8', maxBuffer: 1 << 24 });
     if (a.status !== 0 || b.status !== 0) {
-      console.log(`| ${method} | failed: ${(a.status !== 0 ? a.stderr : b.stderr).trim().split('\n').pop()} |`);
+      say(`| ${method} | failed: ${(a.status !== 0 ? a.stderr : b.stderr).trim().split('\n').pop()} |`);
       continue;
     }
     const ours = JSON.parse(a.stdout.trim().split('\n').pop()!);
     const np = JSON.parse(b.stdout.trim().split('\n').pop()!);
     const { rel, mismatched } = compare(new Float64Array(readFileSync(oursOut).buffer.slice(0)), readNpyF64(npOut));
     const f = (v: number, dg = 1) => v.toFixed(dg);
-    console.log(`| ${method} | ${f(ours.fit_s)} | ${f(ours.score_s)} | ${f(ours.total_s)} | ${f(np.total_s)} | ${f(ours.total_s / np.total_s, 2)}× | ${f(ours.peak_rss_mb, 0)} | ${f(np.peak_rss_mb, 0)} | ${f(ours.inputs_rss_mb, 0)} | ${rel.toExponential(1)}${mismatched ? ` (${mismatched} finite in one only)` : ''} | ${f(ours.auroc, 4)} |`);
+    const own = ours.peak_rss_mb - ours.inputs_rss_mb;
+    const ratio = ours.total_s / np.total_s;
+    if (ratio > 1.5 || own > 2 * fitMB) missed.push(`${method} (${f(ratio, 2)}× time, ${f(own / fitMB, 2)}× the fit features' memory)`);
+    say(`| ${method} | ${f(ours.fit_s)} | ${f(ours.score_s)} | ${f(ours.total_s)} | ${f(np.total_s)} | ${f(ratio, 2)}× | ${f(own, 0)} | ${f(ours.peak_rss_mb, 0)} · ${f(np.peak_rss_mb, 0)} | ${rel.toExponential(1)}${mismatched ? ` (${mismatched} finite in one only)` : ''} | ${f(ours.auroc, 4)} |`);
   }
+  say();
+  say(`Targets: within 1.5× numpy's time and 2× the fit features' size (${(2 * fitMB).toFixed(0)} MB) in memory. ${missed.length ? `Not met: ${missed.join('; ')}.` : 'Met by every method.'}`);
+  const file = path.join(root, size === 'quick' ? path.join('.dev', 'BENCHMARKS.quick.md') : 'BENCHMARKS.md');
+  const title = size === 'large' ? '## Post-hoc OOD methods with an ImageNet-sized fit split' : '## Post-hoc OOD methods at ResNet-50 size';
+  writeSection(file, FEATURES_SECTIONS[size === 'large' ? 1 : 0], `${title}\n\nMade by \`node dist/bench/features.js${size === 'default' ? '' : ` --${size}`}\` (bench/features.ts).\n\n${out.join('\n')}`);
 }
 
 if (process.argv[2] === '--child') void runChild(process.argv[3], process.argv[4], process.argv[5]);

@@ -5,6 +5,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { ensureImageFolder, warmPageCache } from './lib/fashion-mnist';
+import { FEATURES_SECTIONS, sectionOf } from './lib/sections';
 
 const quick = process.argv.includes('--quick');
 const root = path.resolve(__dirname, '..', '..');
@@ -172,7 +173,10 @@ async function main() {
   out(metrics.status === 0 ? metrics.stdout.trim() : `failed: ${metrics.stderr.trim()}`);
   out();
 
-  writeFileSync(path.join(root, quick ? path.join('.dev', 'BENCHMARKS.quick.md') : 'BENCHMARKS.md'), lines.join('\n') + '\n');
+  const file = path.join(root, quick ? path.join('.dev', 'BENCHMARKS.quick.md') : 'BENCHMARKS.md');
+  // bench/features.ts owns its own section (it runs for minutes, alone): kept as it is.
+  const features = FEATURES_SECTIONS.map((name) => sectionOf(file, name)).filter(Boolean);
+  writeFileSync(file, [lines.join('\n'), ...features].join('\n\n') + '\n');
 }
 
 main().catch((e) => {

@@ -86,11 +86,17 @@ export async function kthNearestSq(topk: TopK, bank: Bank, x: Float32Array, n: n
       const lists = await candidates(topk, bank, q32, ids.length, K);
       ids.forEach((i, a) => {
         const { values, rows } = lists[a];
-        const dist = Float64Array.from(rows, (r) => {
+        // Only candidates whose product could still rank among the k best are measured: one further down than
+        // 2δ (plus the spread of ‖b‖²) below the k-th is farther than k others whatever the rounding.
+        const cut = values[k - 1] - 2 * delta - (bank.maxSq - bank.minSq) / 2 - 1e-12;
+        const dist: number[] = [];
+        for (let c = 0; c < rows.length && (c < k || values[c] >= cut); c++) {
+          const r = rows[c];
           let s = 0;
           for (let j = 0; j < d; j++) { const e = q[a][j] - bank.data[r * d + j]; s += e * e; }
-          return s;
-        }).sort();
+          dist.push(s);
+        }
+        dist.sort((x, y) => x - y);
         const kth = dist[k - 1];
         let qq = 0;
         for (let j = 0; j < d; j++) qq += q[a][j] * q[a][j];

@@ -7,6 +7,7 @@ import { energyOf, finiteRow, type Batch, type OodDetector } from './method';
 import { RowStore } from './stats';
 import type { Dense } from '../linalg/dense';
 import { keptWeights } from '../linalg/kept';
+import { Scratch } from '../linalg/rows';
 
 export interface Shaping {
   /** Rows of the fit split (only shapings whose thresholds come from it). */
@@ -117,13 +118,16 @@ export const ashShaping = (percentile: number): Shaping => sharpen(percentile, t
 export const scaleShaping = (percentile: number): Shaping => sharpen(percentile, false);
 
 /** [n, k] logits W·shape(h) + b in float64; a row is NaN where its features or logits are not all finite. */
-export async function shapedLogits(layer: LastLayer, shaping: Shaping, batch: Batch, dense: Dense): Promise<Float64Array> {
+export async function shapedLogits(layer: LastLayer, shaping: Shaping, batch: Batch, dense: Dense, scratch = new Scratch()): Promise<Float64Array> {
   const { b, k, d } = layer;
   const { features, logits, n } = batch;
-  const h = new Float64Array(n * d);
+  const h = scratch.get(n * d);
   const ok = new Uint8Array(n);
   for (let i = 0; i < n; i++) {
-    if (!features || !finiteRow(features, i, d) || !finiteRow(logits, i, k)) continue;
+    if (!features || !finiteRow(features, i, d) || !finiteRow(logits, i, k)) {
+      h.fill(0, i * d, (i + 1) * d);
+      continue;
+    }
     shaping.apply(features, i, d, h.subarray(i * d, (i + 1) * d));
     ok[i] = 1;
   }
@@ -133,8 +137,8 @@ export async function shapedLogits(layer: LastLayer, shaping: Shaping, batch: Ba
 }
 
 /** Energy −logsumexp of the shaped logits per row (NaN where shapedLogits gives NaN). */
-export async function shapedEnergy(layer: LastLayer, shaping: Shaping, batch: Batch, dense: Dense): Promise<Float64Array> {
-  const z = await shapedLogits(layer, shaping, batch, dense);
+export async function shapedEnergy(layer: LastLayer, shaping: Shaping, batch: Batch, dense: Dense, scratch?: Scratch): Promise<Float64Array> {
+  const z = await shapedLogits(layer, shaping, batch, dense, scratch);
   const out = new Float64Array(batch.n);
   for (let i = 0; i < batch.n; i++) out[i] = energyOf(z, i * layer.k, layer.k);
   return out;
@@ -143,10 +147,11 @@ export async function shapedEnergy(layer: LastLayer, shaping: Shaping, batch: Ba
 /** A detector scoring the energy of W·shape(h) + b, fitting the shaping on the fit split when it has a fit. */
 export function shapedEnergyDetector(layer: LastLayer | null, shaping: Shaping, dense: Dense): OodDetector {
   if (!layer) throw new Error('activation shaping needs the final linear layer (W, b)');
+  const scratch = new Scratch();
   return {
     fit: (b) => void (b.features && shaping.fit?.(b.features, b.n, layer.d)),
     finish: () => shaping.finish?.(),
-    score: (b) => shapedEnergy(layer, shaping, b, dense),
+    score: (b) => shapedEnergy(layer, shaping, b, dense, scratch),
   };
 }
 

@@ -4,6 +4,7 @@ import type { LastLayer } from '../../onnx/last-layer';
 import { finiteRow, type MethodSpec } from '../method';
 import { identityShaping, percentileParam, shapedEnergy } from '../shaping';
 import { percentile } from '../stats';
+import { Scratch } from '../../linalg/rows';
 
 export const dice: MethodSpec = {
   name: 'dice',
@@ -21,6 +22,7 @@ export const dice: MethodSpec = {
     const sum = new Float64Array(d);
     let count = 0;
     let masked: LastLayer | null = null;
+    const scratch = new Scratch();
     return {
       fit({ features, n }) {
         if (!features) return;
@@ -37,7 +39,7 @@ export const dice: MethodSpec = {
         const t = percentile(v, p);
         masked = { ...layer, W: W.map((w, at) => (v[at] > t ? w : 0)) };
       },
-      score: async (b) => (masked ? shapedEnergy(masked, identityShaping, b, dense) : new Float64Array(b.n).fill(NaN)),
+      score: async (b) => (masked ? shapedEnergy(masked, identityShaping, b, dense, scratch) : new Float64Array(b.n).fill(NaN)),
     };
   },
 };

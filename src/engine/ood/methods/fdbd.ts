@@ -15,29 +15,40 @@ export const fdbd: MethodSpec = {
     'OpenOOD v1.5 fdbd.yml; the mean over the C − 1 boundaries as the paper, where OpenOOD sums, a constant factor). ' +
     'μ over every fit row, labels unused; classes with w_c = w_ŷ have no boundary and add 0; NaN when the ' +
     'normalizer is 0 or C = 1',
-  create: ({ d, k, layer, params }) => {
+  create: ({ d, k, layer, params, dense }) => {
     if (!layer) throw new Error('fdbd needs the last layer (W)');
     const W = layer.W;
     const fitted = fitMean(d);
-    // 1/‖w_a − w_c‖ per predicted class a, made on first use (only predicted classes need a row).
-    const inv: (Float64Array | undefined)[] = new Array(k);
-    const invRow = (a: number): Float64Array =>
-      (inv[a] ??= Float64Array.from({ length: k }, (_, c) => {
-        const s = sqDist(W, a * d, W.subarray(c * d, (c + 1) * d), d);
-        return s > 0 ? 1 / Math.sqrt(s) : 0;
-      }));
+    // 1/‖w_a − w_c‖ for every pair, from the Gram matrix W·Wᵀ (one product); pairs whose squared distance is small
+    // next to ‖w_a‖² + ‖w_c‖² (where the expansion cancels) are measured directly.
+    let inv = new Float64Array(0);
+    const pairs = async () => {
+      const W64 = Float64Array.from(W);
+      const G = await dense.gemm(W64, W64, k, d, k, { transB: true });
+      inv = new Float64Array(k * k);
+      for (let a = 0; a < k; a++) {
+        for (let c = 0; c < k; c++) {
+          const scale = G[a * k + a] + G[c * k + c];
+          let sq = scale - 2 * G[a * k + c];
+          if (!(sq > 1e-3 * scale)) sq = sqDist(W, a * d, W.subarray(c * d, (c + 1) * d), d);
+          inv[a * k + c] = sq > 0 ? 1 / Math.sqrt(sq) : 0;
+        }
+      }
+    };
     return {
       fit: fitted.fit,
-      finish: fitted.finish,
+      async finish() {
+        fitted.finish();
+        await pairs();
+      },
       score({ features, logits, n }) {
         const out = new Float64Array(n).fill(NaN);
         const mu = fitted.mean();
         for (let i = 0; i < n; i++) {
           if (!mu || k < 2 || !features || !finiteRow(features, i, d) || !finiteRow(logits, i, k)) continue;
           const a = argmaxRow(logits, i * k, k);
-          const w = invRow(a);
           let s = 0;
-          for (let c = 0; c < k; c++) if (c !== a) s += Math.abs(logits[i * k + a] - logits[i * k + c]) * w[c];
+          for (let c = 0; c < k; c++) if (c !== a) s += Math.abs(logits[i * k + a] - logits[i * k + c]) * inv[a * k + c];
           const norm = Math.sqrt(sqDist(features, i * d, params.distance ? mu : null, d));
           if (norm > 0) out[i] = -s / (k - 1) / norm;
         }
