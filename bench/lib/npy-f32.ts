@@ -1,21 +1,29 @@
 // Reads a little-endian float32 or int64 .npy file (C order) as it is, without the float64 copy the engine's
 // general reader makes: the features benchmark loads arrays of hundreds of megabytes.
-import { readFileSync } from 'node:fs';
+import { closeSync, openSync, readSync } from 'node:fs';
 
 export function readNpyRaw(file: string): { shape: number[]; data: Float32Array | BigInt64Array } {
-  const buf = readFileSync(file);
-  const major = buf[6];
-  const headerLen = major >= 2 ? buf.readUInt32LE(8) : buf.readUInt16LE(8);
-  const start = (major >= 2 ? 12 : 10) + headerLen;
-  const header = buf.subarray(major >= 2 ? 12 : 10, start).toString('latin1');
-  const descr = /'descr':\s*'([^']+)'/.exec(header)?.[1];
-  if (/'fortran_order':\s*True/.test(header)) throw new Error(`${file}: Fortran order`);
-  const shape = (/'shape':\s*\(([^)]*)\)/.exec(header)?.[1] ?? '').split(',').map((s) => s.trim()).filter(Boolean).map(Number);
-  const count = shape.reduce((a, b) => a * b, 1);
-  const bytes = buf.buffer.slice(buf.byteOffset + start, buf.byteOffset + start + count * (descr === '<f4' ? 4 : 8));
-  if (descr === '<f4') return { shape, data: new Float32Array(bytes) };
-  if (descr === '<i8') return { shape, data: new BigInt64Array(bytes) };
-  throw new Error(`${file}: dtype ${descr} (expected <f4 or <i8)`);
+  // Read in pieces: readFileSync stops at 2 GiB, and an ImageNet-sized fit split is larger.
+  const fd = openSync(file, 'r');
+  try {
+    const head = Buffer.alloc(4096);
+    readSync(fd, head, 0, head.length, 0);
+    const major = head[6];
+    const headerLen = major >= 2 ? head.readUInt32LE(8) : head.readUInt16LE(8);
+    const start = (major >= 2 ? 12 : 10) + headerLen;
+    const header = head.subarray(major >= 2 ? 12 : 10, start).toString('latin1');
+    const descr = /'descr':\s*'([^']+)'/.exec(header)?.[1];
+    if (/'fortran_order':\s*True/.test(header)) throw new Error(`${file}: Fortran order`);
+    if (descr !== '<f4' && descr !== '<i8') throw new Error(`${file}: dtype ${descr} (expected <f4 or <i8)`);
+    const shape = (/'shape':\s*\(([^)]*)\)/.exec(header)?.[1] ?? '').split(',').map((x) => x.trim()).filter(Boolean).map(Number);
+    const count = shape.reduce((a, b) => a * b, 1);
+    const data = descr === '<f4' ? new Float32Array(count) : new BigInt64Array(count);
+    // Views of at most 256 MB: one Uint8Array over more than 4 GiB is beyond V8's typed-array length.
+    for (let at = 0; at < data.byteLength; ) at += readSync(fd, new Uint8Array(data.buffer, at, Math.min(1 << 28, data.byteLength - at)), 0, Math.min(1 << 28, data.byteLength - at), start + at);
+    return { shape, data };
+  } finally {
+    closeSync(fd);
+  }
 }
 
 export const f32 = (file: string): { shape: number[]; data: Float32Array } => readNpyRaw(file) as { shape: number[]; data: Float32Array };
