@@ -100,6 +100,16 @@ for (const [engine, dense] of engines) {
   });
 }
 
+test('a bank bigger than one message goes to the dense thread in parts, whole (Node empties transfers of 4 GiB)', async () => {
+  const parts = new OrtDense(4096); // bytes per message: the fit rows below take several
+  try {
+    const fit = slices(X, y, [0, g.n]);
+    assertAllClose(await fitScore(knn, parts, fit, batch(Q, nq), { k: 5 }), g.knn['5'], 1e-9, 'knn k=5 with a bank sent in parts');
+  } finally {
+    parts.close();
+  }
+});
+
 test('ViM dimension rule', () => {
   assert.deepEqual([vimDim(2048), vimDim(1024), vimDim(768), vimDim(512), vimDim(10)], [1000, 512, 512, 256, 5]);
 });

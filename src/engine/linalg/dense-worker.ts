@@ -101,6 +101,14 @@ async function handle(msg: DenseRequest): Promise<[DenseReply, ArrayBuffer[]]> {
       const { values, vectors } = await symmetricEigenFast(msg.matrix, msg.d, gemm);
       return [{ type: 'eigh', id: msg.id, values, vectors }, [values.buffer as ArrayBuffer, vectors.buffer as ArrayBuffer]];
     }
+    case 'alloc': {
+      const n = msg.rows * msg.cols;
+      stored.set(msg.name, { data: msg.float32 ? new Float32Array(n) : new Float64Array(n), rows: msg.rows, cols: msg.cols });
+      return [{ type: 'done', id: msg.id }, []];
+    }
+    case 'part':
+      storedMatrix(msg.name).data.set(msg.data, msg.offset);
+      return [{ type: 'done', id: msg.id }, []];
     case 'put':
       stored.set(msg.name, { data: msg.data, rows: msg.rows, cols: msg.cols });
       return [{ type: 'done', id: msg.id }, []];

@@ -34,6 +34,9 @@ export class OrtDense implements Dense {
   private nextId = 0;
   private closed = false;
 
+  /** @param partBytes the largest buffer sent in one message (see put) */
+  constructor(private readonly partBytes = 1 << 30) {}
+
   private call(msg: DenseRequest, transfer: ArrayBuffer[] = []): Promise<DenseReply> {
     if (this.closed) return Promise.reject(new Error('the dense linear-algebra engine is closed'));
     if (!this.worker) {
@@ -66,7 +69,19 @@ export class OrtDense implements Dense {
   }
 
   async put(name: string, data: Float32Array | Float64Array, rows: number, cols: number) {
-    await this.call({ type: 'put', id: this.nextId++, name, data, rows, cols }, [data.buffer as ArrayBuffer]);
+    const n = rows * cols;
+    if (data.buffer.byteLength <= this.partBytes) {
+      await this.call({ type: 'put', id: this.nextId++, name, data: data.subarray(0, n), rows, cols }, [data.buffer as ArrayBuffer]);
+      return;
+    }
+    // Node delivers a transferred ArrayBuffer of 4 GiB or more as an empty one: big matrices go in parts.
+    await this.call({ type: 'alloc', id: this.nextId++, name, float32: data instanceof Float32Array, rows, cols });
+    const step = Math.floor(this.partBytes / data.BYTES_PER_ELEMENT);
+    for (let at = 0; at < n; at += step) {
+      // A copy of the part alone: a view would carry its whole buffer into the message.
+      const part = data.slice(at, Math.min(n, at + step));
+      await this.call({ type: 'part', id: this.nextId++, name, offset: at, data: part }, [part.buffer as ArrayBuffer]);
+    }
   }
 
   async gramAdd(name: string, x: Float64Array, rows: number, d: number) {
