@@ -13,7 +13,7 @@ import { METHODS } from '../src/engine/ood/registry';
 import { OrtDense } from '../src/engine/linalg/dense';
 import type { Batch } from '../src/engine/ood/method';
 import { oodMetrics } from '../src/engine/metrics/ood-metrics';
-import { f32, labels } from './lib/npy-f32';
+import { f32, labels, npyShape } from './lib/npy-f32';
 import { FEATURES_SECTIONS, writeSection } from './lib/sections';
 
 const PY = '/usr/bin/python3';
@@ -106,10 +106,11 @@ function main(): void {
     const r = spawnSync(PY, [path.join(root, 'bench', 'features_data.py'), dir, ...SIZES[size]], { stdio: 'inherit' });
     if (r.status !== 0) throw new Error('bench/features_data.py failed (needs Debian python3-numpy)');
   }
-  const fitShape = f32(path.join(dir, 'fit', 'features.npy')).shape;
-  const idN = f32(path.join(dir, 'id', 'logits.npy')).shape[0];
-  const oodN = f32(path.join(dir, 'ood', 'logits.npy')).shape[0];
-  const classes = f32(path.join(dir, 'W.npy')).shape[0];
+  // Headers only: the fit split alone may be gigabytes.
+  const fitShape = npyShape(path.join(dir, 'fit', 'features.npy'));
+  const idN = npyShape(path.join(dir, 'id', 'logits.npy'))[0];
+  const oodN = npyShape(path.join(dir, 'ood', 'logits.npy'))[0];
+  const classes = npyShape(path.join(dir, 'W.npy'))[0];
   const fitMB = (fitShape[0] * fitShape[1] * 4) / 2 ** 20;
   const wanted = arg('--methods')?.split(',') ?? METHODS.filter((m) => m.needs.features || m.needs.fit).map((m) => m.name);
   const out: string[] = [];
