@@ -1,6 +1,6 @@
 // Builds every bundle: extension host, CLI, inference and decoding workers, webview, and (with --tests) the unit tests and benches.
 import * as esbuild from 'esbuild';
-import { readdirSync, statSync, rmSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 
 const args = new Set(process.argv.slice(2));
@@ -8,7 +8,7 @@ const watch = args.has('--watch');
 const production = args.has('--production');
 
 // Native addons stay outside the bundles: they are loaded lazily from node_modules.
-const nodeExternals = ['vscode', 'onnxruntime-node', 'sharp', 'playwright-core'];
+const nodeExternals = ['vscode', 'onnxruntime-node', 'sharp', 'playwright-core', '@duckdb/node-api'];
 
 function findFiles(dir, pattern) {
   let out = [];
@@ -46,6 +46,20 @@ const configs = [
     sourcemap: !production,
     minify: production,
     entryPoints: { webview: 'webview/main.ts' },
+    outdir: 'dist',
+    logLevel: 'warning',
+  },
+  {
+    // The notebook renderer: an ES module (VS Code imports it and calls its exported `activate`), with the report's
+    // CSS inlined, since it draws into each output's shadow root.
+    bundle: true,
+    platform: 'browser',
+    target: 'es2022',
+    format: 'esm',
+    sourcemap: !production,
+    minify: production,
+    entryPoints: { renderer: 'webview/notebook-renderer.ts' },
+    define: { OODLENS_REPORT_CSS: JSON.stringify(readFileSync('media/report.css', 'utf8')) },
     outdir: 'dist',
     logLevel: 'warning',
   },

@@ -14,7 +14,7 @@ import { OrtDense } from '../src/engine/linalg/dense';
 import type { Batch } from '../src/engine/ood/method';
 import { oodMetrics } from '../src/engine/metrics/ood-metrics';
 import { f32, labels, npyShape } from './lib/npy-f32';
-import { FEATURES_SECTIONS, writeSection } from './lib/sections';
+import { writeSection } from './lib/sections';
 
 const PY = '/usr/bin/python3';
 const root = path.resolve(__dirname, '..', '..');
@@ -147,7 +147,7 @@ function main(): void {
   say(`Targets: within 1.5× numpy's time and 2× the fit features' size (${(2 * fitMB).toFixed(0)} MB) in memory. ${missed.length ? `Not met: ${missed.join('; ')}.` : 'Met by every method.'}`);
   const file = path.join(root, size === 'quick' ? path.join('.dev', 'BENCHMARKS.quick.md') : 'BENCHMARKS.md');
   const title = size === 'large' ? '## Post-hoc OOD methods with an ImageNet-sized fit split' : '## Post-hoc OOD methods at ResNet-50 size';
-  writeSection(file, FEATURES_SECTIONS[size === 'large' ? 1 : 0], `${title}\n\nMade by \`node dist/bench/features.js${size === 'default' ? '' : ` --${size}`}\` (bench/features.ts).\n\n${out.join('\n')}`);
+  writeSection(file, size === 'large' ? 'features-bench-large' : 'features-bench', `${title}\n\nMade by \`node dist/bench/features.js${size === 'default' ? '' : ` --${size}`}\` (bench/features.ts).\n\n${out.join('\n')}`);
 }
 
 if (process.argv[2] === '--child') void runChild(process.argv[3], process.argv[4], process.argv[5]);

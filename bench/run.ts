@@ -5,7 +5,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { ensureImageFolder, warmPageCache } from './lib/fashion-mnist';
-import { FEATURES_SECTIONS, sectionOf } from './lib/sections';
+import { allSections } from './lib/sections';
 
 const quick = process.argv.includes('--quick');
 const root = path.resolve(__dirname, '..', '..');
@@ -174,9 +174,8 @@ async function main() {
   out();
 
   const file = path.join(root, quick ? path.join('.dev', 'BENCHMARKS.quick.md') : 'BENCHMARKS.md');
-  // bench/features.ts owns its own section (it runs for minutes, alone): kept as it is.
-  const features = FEATURES_SECTIONS.map((name) => sectionOf(file, name)).filter(Boolean);
-  writeFileSync(file, [lines.join('\n'), ...features].join('\n\n') + '\n');
+  // The other benches (features, photos, cache, ImageNet-sized, …) own their marked sections: kept as they are.
+  writeFileSync(file, [lines.join('\n'), ...allSections(file)].join('\n\n') + '\n');
 }
 
 main().catch((e) => {

@@ -46,9 +46,10 @@ export function background(theme: Theme): Plugin {
   };
 }
 
-function verticalLine(value: number, color: string, label: string): Plugin {
+/** A dashed vertical line at x = value; `row` moves its label down so two lines' labels do not overlap. */
+export function verticalLine(value: number, color: string, label: string, id = 'oodThreshold', row = 0): Plugin {
   return {
-    id: 'oodThreshold',
+    id,
     afterDatasetsDraw(chart) {
       const x = chart.scales.x.getPixelForValue(value);
       const { top, bottom } = chart.chartArea;
@@ -62,7 +63,7 @@ function verticalLine(value: number, color: string, label: string): Plugin {
       ctx.moveTo(x, top);
       ctx.lineTo(x, bottom);
       ctx.stroke();
-      ctx.fillText(label, x + 4, top + 10);
+      ctx.fillText(label, x + 4, top + 10 + 14 * row);
       ctx.restore();
     },
   };
@@ -179,8 +180,11 @@ export function scaledBins(row: CalibrationRow): ReliabilityBin[] | undefined {
   return bins.filter((b): b is ReliabilityBin => typeof b === 'object' && b !== null && typeof b.lo === 'number' && typeof b.hi === 'number' && typeof b.count === 'number');
 }
 
+const isNum = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
+
 export function reliabilityChart(stage: 'before' | 'after', row: CalibrationRow, bins: ReliabilityBin[], ece: unknown, theme: Theme): ChartSpec {
   const labels = bins.map((b) => `${b.lo.toFixed(2)}–${b.hi.toFixed(2)}`);
+  const hasBands = bins.some((b) => isNum(b.consistency_lo));
   const accColor = theme.palette[0];
   const gapColor = theme.error;
   const config = {
@@ -195,6 +199,9 @@ export function reliabilityChart(stage: 'before' | 'after', row: CalibrationRow,
         { type: 'line', label: 'perfect calibration', data: bins.map((b) => (b.lo + b.hi) / 2), borderColor: withAlpha(theme.foreground, 0.6),
           borderDash: [4, 4], pointRadius: 0, borderWidth: 1, yAxisID: 'y', order: 0 },
         { type: 'bar', label: 'samples', data: bins.map((b) => b.count), backgroundColor: withAlpha(theme.foreground, 0.35), yAxisID: 'count', order: 3 },
+        // Bröcker–Smith consistency band: where a perfectly calibrated model's bar would end (5–95%), thin and hollow.
+        ...(hasBands ? [{ type: 'bar', label: 'consistency band (5–95%)', data: bins.map((b) => (b.count && isNum(b.consistency_lo) && isNum(b.consistency_hi) ? [b.consistency_lo, b.consistency_hi] : null)),
+          backgroundColor: withAlpha(theme.foreground, 0.15), borderColor: withAlpha(theme.foreground, 0.8), borderWidth: 1, barPercentage: 0.35, yAxisID: 'y', grouped: false, order: 0 }] : []),
       ],
     },
     options: {
@@ -212,10 +219,10 @@ export function reliabilityChart(stage: 'before' | 'after', row: CalibrationRow,
   return {
     id: stage === 'before' ? 'reliability-before' : 'reliability-after',
     title,
-    summary: `${title}. ECE ${fmt(ece)}${stage === 'after' ? `, temperature ${fmt(row.temperature)}` : ''}; accuracy against confidence in ${bins.length} bins, gaps as bars, diagonal for perfect calibration, sample counts below.`,
+    summary: `${title}. ECE ${fmt(ece)}${stage === 'after' ? `, temperature ${fmt(row.temperature)}` : ''}; accuracy against confidence in ${bins.length} bins, gaps as bars, diagonal for perfect calibration${hasBands ? ', consistency bands as thin bars' : ''}, sample counts below.`,
     config: config as unknown as ChartConfiguration,
-    data: table(undefined, `${title} (bins)`, ['bin', 'count', 'accuracy', 'confidence'],
-      bins.map((b, i) => [labels[i], b.count, fmt(b.accuracy), fmt(b.confidence)])),
+    data: table(undefined, `${title} (bins)`, ['bin', 'count', 'accuracy', 'confidence', ...(hasBands ? ['consistency 5%', 'consistency 95%'] : [])],
+      bins.map((b, i) => [labels[i], b.count, fmt(b.accuracy), fmt(b.confidence), ...(hasBands ? [fmt(b.consistency_lo), fmt(b.consistency_hi)] : [])])),
   };
 }
 

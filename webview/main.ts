@@ -4,6 +4,7 @@ import type { FromWebviewMessage, ToWebviewMessage, ViewPayload, WebviewState } 
 import { h } from './dom';
 import { onThemeChange } from './theme';
 import { ReportView } from './view';
+import { CompareView } from './compare-view';
 
 interface VsCodeApi {
   postMessage(message: FromWebviewMessage): void;
@@ -18,6 +19,8 @@ if (typeof acquireVsCodeApi === 'function') {
   const vscode = acquireVsCodeApi();
   const view = new ReportView(root, { post: (m) => vscode.postMessage(m), saveState: (s) => vscode.setState(s) });
   let running: string | undefined;
+  // The Compare Reports panel runs the same script and is sent `compare` instead of `show`.
+  let compare: CompareView | undefined;
   root.appendChild(h('p', { class: 'empty', id: 'waiting' }, 'Waiting for a report…'));
   window.addEventListener('message', (event: MessageEvent<ToWebviewMessage>) => {
     const m = event.data;
@@ -43,9 +46,16 @@ if (typeof acquireVsCodeApi === 'function') {
       case 'chartImageRequest':
         vscode.postMessage({ type: 'chartImageResponse', requestId: m.requestId, dataUrl: view.chartImage(m.chart) });
         break;
+      case 'operatingPoint':
+        view.showOperatingPoint(m.requestId, m.point, m.error);
+        break;
+      case 'compare':
+        compare ??= new CompareView(root, (x) => vscode.postMessage(x));
+        compare.show(m.payload);
+        break;
     }
   });
-  onThemeChange(() => view.redraw());
+  onThemeChange(() => (compare ? compare.redraw() : view.redraw()));
   vscode.postMessage({ type: 'ready' });
 } else {
   const data = document.getElementById('oodlens-data');

@@ -1,16 +1,23 @@
 // Renders a report payload: static parts once per payload, the charts again when a selection or the theme changes.
 import type { Chart } from 'chart.js';
 import type { CalibrationRow, OodRow } from '../src/engine/report/types';
-import type { ChartId, FromWebviewMessage, GalleryItem, GalleryKind, ViewPayload, WebviewState } from '../src/shared/protocol';
+import type { ChartId, FromWebviewMessage, GalleryItem, GalleryKind, PickAt, ViewPayload, WebviewState } from '../src/shared/protocol';
+import type { OperatingPoint } from '../src/engine/operating-point';
 import { ENSEMBLE_MODEL, headlineModel, headlineScore, modelScores, reportModels, splitsWithRole } from '../src/shared/headline';
 import {
   applyTheme, chartFigure, type ChartSpec, type CurveEntry, histogramChart, type MountedFigure, prChart, projectionChart,
   reliabilityChart, rocChart, scaledBins,
 } from './charts';
 import { append, clear, fmt, h, table } from './dom';
-import { resolveTheme } from './theme';
+import { resolveTheme, type Theme } from './theme';
 import { modelFacts } from './model-facts';
 import { conformalCharts, conformalTable, riskCoverageChart, selectiveTable, TRUST_CONVENTIONS } from './trust-view';
+import { CALIBRATION_CONVENTIONS, smoothReliabilityChart } from './smooth-reliability';
+import { calibratorsSection } from './calibrators-view';
+import { finetuneCharts, finetuneSection } from './finetune-view';
+import { attackSection } from './attack-view';
+import { headlineStrip, trendChart } from './history-view';
+import { makePickable, markHistogram, markRoc, operatingPointSection, type Picked } from './operating-point';
 
 export interface Host {
   /** Absent in the stand-alone HTML report. */
@@ -28,7 +35,7 @@ const CONVENTION_DETAILS = [
   'The deployment threshold keeps the configured fraction of the calibration split (or ID when there is none) and is drawn on the histogram.',
 ];
 const METRICS = ['auroc', 'aupr_in', 'aupr_out', 'fpr95', 'fpr95_threshold'] as const;
-const CAL_METRICS = ['accuracy', 'ece', 'mce', 'nll', 'brier'] as const;
+const CAL_METRICS = ['accuracy', 'ece', 'smece', 'ece_debiased', 'ece_toplabel', 'mce', 'nll', 'brier'] as const;
 const GALLERY_TITLES: Record<GalleryKind, string> = {
   'most-ood-id': 'ID samples the detector finds most OOD',
   'least-ood-ood': 'OOD samples the detector finds least OOD',
@@ -39,10 +46,15 @@ export class ReportView {
   private payload?: ViewPayload;
   private selection?: Selection;
   private charts = new Map<ChartId, Chart>();
+  /** The threshold picked on the histogram or ROC curve, and the number of the latest pick request. */
+  private picked?: Picked;
+  private pickRequest = 0;
 
   constructor(private readonly root: HTMLElement, private readonly host: Host) {}
 
   show(payload: ViewPayload, saved: WebviewState | undefined): void {
+    // A pick belongs to the report it was computed on (the same report comes back after Use as deployment threshold).
+    if (this.payload?.report.createdAt !== payload.report.createdAt) this.picked = undefined;
     this.payload = payload;
     const r = payload.report;
     const models = reportModels(r);
@@ -55,15 +67,19 @@ export class ReportView {
     };
     this.destroyCharts();
     clear(this.root);
-    append(this.root, this.header(), this.partialBanner(), this.gates(), this.controls(models, oodSplits),
+    append(this.root, this.header(), this.partialBanner(), this.gates(), this.controls(models, oodSplits), h('div', { id: 'headline-strip' }),
       h('section', { id: 'ood-section', 'aria-labelledby': 'ood-heading' }, h('h2', { id: 'ood-heading' }, 'OOD detection'),
         // Every model × split × score is a row: the table scrolls on its own so the charts stay in reach.
         h('div', { class: 'table-scroll', tabindex: 0, role: 'region', 'aria-labelledby': 'ood-heading' }, this.oodTable()),
-        h('div', { id: 'ensemble' }), h('div', { id: 'ood-charts', class: 'charts' }), this.thresholdTable()),
+        h('div', { id: 'ensemble' }), h('div', { id: 'ood-charts', class: 'charts' }),
+        h('section', { id: 'operating-point', 'aria-labelledby': 'operating-point-heading' }), this.thresholdTable()),
+      h('section', { id: 'history-section', 'aria-labelledby': 'history-heading' }),
       h('section', { id: 'calibration-section', 'aria-labelledby': 'cal-heading' }, h('h2', { id: 'cal-heading' }, 'Calibration'), this.calibrationTable(),
-        h('p', { id: 'temperature-line' }), h('div', { id: 'calibration-charts', class: 'charts' })),
+        h('p', { id: 'temperature-line' }), h('div', { id: 'calibration-charts', class: 'charts' }),
+        h('p', { class: 'conventions-line', id: 'calibration-conventions' }, CALIBRATION_CONVENTIONS), calibratorsSection(r.calibrators ?? [])),
       h('section', { id: 'trust-section', 'aria-labelledby': 'trust-heading' }, h('h2', { id: 'trust-heading' }, 'Selective prediction and conformal sets'),
         h('p', { class: 'conventions-line' }, TRUST_CONVENTIONS), h('div', { id: 'trust-tables' }), h('div', { id: 'trust-charts', class: 'charts' })),
+      attackSection(r.attack), finetuneSection(r.finetune),
       h('section', { id: 'projection-section' }),
       this.gallery(), this.warnings());
     this.saveState();
@@ -85,6 +101,16 @@ export class ReportView {
 
   private saveState(): void {
     if (this.payload && this.selection) this.host.saveState({ reportFile: this.payload.reportFile, ...this.selection });
+  }
+
+  /** Destroys the charts (a notebook output being removed). */
+  dispose(): void {
+    this.destroyCharts();
+  }
+
+  /** Looked up under this view's root: a notebook holds several reports, each in its own shadow root. */
+  private byId(id: string): HTMLElement | null {
+    return this.root.querySelector<HTMLElement>(`#${id}`);
   }
 
   private destroyCharts(): void {
@@ -182,8 +208,8 @@ export class ReportView {
     const splits = r.splits.map((s) => s.name);
     return h('details', { id: 'thresholds' }, h('summary', {}, 'Deployment thresholds'),
       table('threshold-table', 'Thresholds keeping a fraction of the fitting split, and the fraction of each split they flag as OOD',
-        ['model', 'score', 'fitted on', 'keep', 'threshold', ...splits.map((s) => `flagged ${s}`)],
-        r.thresholds.map((t) => [t.model, t.score, t.fittedOn, fmt(t.keepFraction), fmt(t.threshold), ...splits.map((s) => fmt(t.flagged[s]))])));
+        ['model', 'score', 'fitted on', 'keep', 'threshold', 'set by', ...splits.map((s) => `flagged ${s}`)],
+        r.thresholds.map((t) => [t.model, t.score, t.fittedOn, fmt(t.keepFraction), fmt(t.threshold), t.source === 'config' ? 'oodlens.json' : 'keepFraction', ...splits.map((s) => fmt(t.flagged[s]))])));
   }
 
   private calibrationTable(): HTMLElement {
@@ -201,7 +227,7 @@ export class ReportView {
     }
     return h('table', { id: 'calibration-table' },
       h('caption', {}, 'Calibration before and after temperature scaling'),
-      h('thead', {}, h('tr', {}, ...['model', 'split', 'stage', 'accuracy', 'ECE', 'MCE', 'NLL', 'Brier', 'temperature'].map((c) => h('th', { scope: 'col' }, c)))),
+      h('thead', {}, h('tr', {}, ...['model', 'split', 'stage', 'accuracy', 'ECE', 'smECE', 'ECE debiased', 'ECE top-label', 'MCE', 'NLL', 'Brier', 'temperature'].map((c) => h('th', { scope: 'col' }, c)))),
       h('tbody', {}, ...body));
   }
 
@@ -220,7 +246,8 @@ export class ReportView {
 
   private galleryItem(item: GalleryItem): HTMLElement {
     const name = item.path.split(/[\\/]/).pop() ?? item.path;
-    const caption = `${name} · ${item.split} · score ${fmt(item.score)}${item.label !== null ? ` · label ${item.label}` : ''}${item.prediction !== null ? ` · predicted ${item.prediction}` : ''}`;
+    const flag = item.flagged === undefined ? '' : item.flagged ? ' · flagged OOD' : ' · kept as ID';
+    const caption = `${name} · ${item.split} · score ${fmt(item.score)}${flag}${item.label !== null ? ` · label ${item.label}` : ''}${item.prediction !== null ? ` · predicted ${item.prediction}` : ''}`;
     const img = item.src ? h('img', { src: item.src, alt: caption, loading: 'lazy' }) : null;
     const post = this.host.post;
     const body = post
@@ -267,7 +294,7 @@ export class ReportView {
       }
     };
 
-    const ensemble = document.getElementById('ensemble')!;
+    const ensemble = this.byId('ensemble')!;
     clear(ensemble);
     append(ensemble, this.ensembleTable());
 
@@ -276,35 +303,49 @@ export class ReportView {
       const row = r.ood.find((o) => o.model === curve.model && o.split === split && o.score === score);
       return { curve, auroc: row?.auroc, aupr: row?.aupr_out };
     });
-    place(document.getElementById('ood-charts')!, [
-      hist ? histogramChart(hist, splitNames, theme) : null,
-      entries.length ? rocChart(entries, theme) : null,
+    place(this.byId('ood-charts')!, [
+      hist ? this.pickable(histogramChart(hist, splitNames, theme), theme) : null,
+      entries.length ? this.pickable(rocChart(entries, theme), theme) : null,
       entries.length ? prChart(entries, theme) : null,
     ], `No histogram or curves for ${model} / ${score}.`);
+    this.fillOperatingPoint();
+    this.fillHeadline();
+    const history = this.byId('history-section')!;
+    clear(history);
+    const trend = trendChart(this.payload!.history, model, score, splitsWithRole(r, 'id')[0], theme);
+    if (trend) {
+      const box = h('div', { class: 'charts' });
+      append(history, h('h2', { id: 'history-heading' }, 'Kept runs'), box);
+      place(box, [trend], '');
+    }
 
     const cal = this.calibrationFor(model);
-    const calContainer = document.getElementById('calibration-charts')!;
+    const calContainer = this.byId('calibration-charts')!;
     const after = cal ? scaledBins(cal) : undefined;
     place(calContainer, [
       cal ? reliabilityChart('before', cal, cal.bins, cal.ece, theme) : null,
       cal && after ? reliabilityChart('after', cal, after, cal.scaled?.ece, theme) : null,
+      cal ? smoothReliabilityChart(cal, theme) : null,
     ], `No reliability bins for ${model}.`);
-    const temperature = document.getElementById('temperature-line')!;
+    const temperature = this.byId('temperature-line')!;
     clear(temperature);
     if (cal?.temperature !== null && cal?.temperature !== undefined) {
       append(temperature, `Fitted temperature for ${cal.model}: `, h('strong', { id: 'temperature' }, fmt(cal.temperature)));
     }
 
     const trustRows = (r.selective ?? []).filter((x) => x.model === model);
-    const trustTables = document.getElementById('trust-tables')!;
+    const trustTables = this.byId('trust-tables')!;
     clear(trustTables);
     append(trustTables, trustRows.length ? selectiveTable(trustRows) : h('p', { class: 'empty' }, `No labelled split for ${model}.`),
       conformalTable((r.conformal ?? []).filter((x) => x.model === model)));
     const conformalRows = (r.conformal ?? []).filter((x) => x.model === model);
     const classes = r.models.find((m) => m.name === model)?.classes ?? r.models[0]?.classes ?? [];
-    place(document.getElementById('trust-charts')!, [riskCoverageChart(trustRows, theme), ...conformalCharts(conformalRows, classes, theme)], `No risk–coverage curve for ${model}.`);
+    place(this.byId('trust-charts')!, [riskCoverageChart(trustRows, theme), ...conformalCharts(conformalRows, classes, theme)], `No risk–coverage curve for ${model}.`);
 
-    const projSection = document.getElementById('projection-section')!;
+    const finetune = this.byId('finetune-charts');
+    if (finetune) place(finetune, finetuneCharts(r.finetune, splitNames, theme), 'No energy histograms.');
+
+    const projSection = this.byId('projection-section')!;
     // The ensemble has no features of its own: it shows its first member's projection (the title names it).
     const proj = r.projections.find((p) => p.model === model) ?? r.projections[0];
     clear(projSection);
@@ -319,6 +360,52 @@ export class ReportView {
     document.body.dataset.ready = 'true';
   }
 
+  private fillHeadline(): void {
+    const { model, score } = this.selection!;
+    const box = this.byId('headline-strip')!;
+    clear(box);
+    box.appendChild(headlineStrip(this.payload!.report, this.payload!.gates, this.payload!.history, model, score));
+  }
+
+  private fillOperatingPoint(): void {
+    const { model, score } = this.selection!;
+    const box = this.byId('operating-point')!;
+    clear(box);
+    const post = this.host.post;
+    const actions = post && {
+      pick: (at: PickAt) => this.pick(at),
+      ...(this.payload!.configFile ? { use: (threshold: number) => post({ type: 'useThreshold', model, score, threshold }) } : {}),
+    };
+    append(box, ...operatingPointSection(this.currentPick(), model, score, actions));
+  }
+
+  private currentPick(): Picked | undefined {
+    const p = this.picked;
+    return p && p.model === this.selection!.model && p.score === this.selection!.score ? p : undefined;
+  }
+
+  private pick(at: PickAt): void {
+    const { model, score } = this.selection!;
+    this.host.post?.({ type: 'operatingPointRequest', requestId: ++this.pickRequest, model, score, at });
+  }
+
+  /** The host's answer to the latest pick; answers to older picks are dropped. */
+  showOperatingPoint(requestId: number, point: OperatingPoint | null, error?: string): void {
+    if (requestId !== this.pickRequest || !this.selection || !this.payload) return;
+    this.picked = { model: point?.model ?? this.selection.model, score: point?.score ?? this.selection.score, point, error };
+    this.drawCharts();
+  }
+
+  /** Inside VS Code the histogram and the ROC curve take clicks, and show the picked point. */
+  private pickable(spec: ChartSpec, theme: Theme): ChartSpec {
+    if (!this.host.post) return spec;
+    const out = makePickable(spec, (at) => this.pick(at));
+    const p = this.currentPick()?.point;
+    if (p && spec.id === 'histogram') markHistogram(out, p, theme);
+    else if (p) markRoc(out, p, this.selection!.split, theme);
+    return out;
+  }
+
   /** Reliability diagrams use the ID split's row (the model as evaluated), else the first row of the model. */
   private calibrationFor(model: string): CalibrationRow | undefined {
     const r = this.payload!.report;
@@ -327,7 +414,7 @@ export class ReportView {
   }
 
   setRunning(label: string | undefined): void {
-    const status = document.getElementById('run-status');
+    const status = this.byId('run-status');
     if (!status) return;
     status.hidden = label === undefined;
     status.textContent = label ?? '';

@@ -21,5 +21,9 @@ export function writeSection(file: string, name: string, body: string): void {
   writeFileSync(file, old ? text.replace(old, section) : `${text.trimEnd()}\n\n${section}\n`);
 }
 
-/** The sections bench/features.ts writes: at ResNet-50 size, and with an ImageNet-sized fit split. */
-export const FEATURES_SECTIONS = ['features-bench', 'features-bench-large'];
+/** Every marked section of a file, in order (each owned by the bench that wrote it). */
+export function allSections(file: string): string[] {
+  if (!existsSync(file)) return [];
+  const names = [...readFileSync(file, 'utf8').matchAll(/<!-- ([a-z0-9-]+):start -->/g)].map((m) => m[1]);
+  return names.map((name) => sectionOf(file, name)).filter(Boolean);
+}

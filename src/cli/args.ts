@@ -4,6 +4,7 @@ import { parseParams } from '../engine/ood/choice';
 import { METHOD_NAMES } from '../engine/ood/registry';
 import { LOGIT_SCORES } from '../engine/scores/logit-scores';
 import { UserError } from '../engine/util/errors';
+import { DEFAULTS, type RunOptions } from '../engine/options';
 
 /** Lines of at most `width` characters, indented by `indent`. */
 function wrap(text: string, indent: number, width: number): string {
@@ -19,7 +20,12 @@ function wrap(text: string, indent: number, width: number): string {
 export const USAGE = `Usage:
   ood-lens score --model M.onnx [--model M2.onnx ...] --id DIR [--ood DIR|noise:N ...] [--holdout A,B]
                  [--calib DIR] [--fit DIR] [--json OUT.json] [--html OUT.html] [--csv OUT.csv] [--config oodlens.json]
+                 [--samples OUT.parquet [--samples-logits]] [--shard I/N --shard-out FILE.parquet]
+  ood-lens merge SHARD.parquet ... [--json OUT.json] [--html OUT.html] [--csv OUT.csv] [--samples OUT.parquet]
   ood-lens calibrate --model M.onnx --calib DIR [--id DIR] --out M.calibrated.onnx [--json OUT.json]
+                 [--calibrator NAME] [--prediction-set [--alpha A]]
+  ood-lens finetune --model M.onnx --fit DIR --outliers DIR|noise:N:SEED [--id DIR] [--ood DIR ...] [--calib DIR]
+                 --out M.energy.onnx [--lambda 0.1] [--m-in E --m-out E] [--l2 0.1] [--json OUT.json]
   ood-lens demo [--out DIR]          score the bundled demo (examples/demo) and write its reports
   ood-lens --version | --help
 
@@ -42,6 +48,8 @@ ${wrap(METHOD_NAMES.join(', '), 26, 112)}
   --preset NAME           imagenet, inception, clip (mean/std, clip also bicubic) or none
   --mean LIST --std LIST  per-channel normalization after scaling to [0,1] (default none)
   --exif on|off           apply EXIF orientation (default on; torchvision's ImageFolder loader does not)
+  --jpeg-draft            JPEGs: decode at 1/2-1/8 scale when at least twice the resize target and resample
+                          with libvips: faster, not PIL's exact pixels (mean |Δ| ~1 level; see README, Photos)
   --fit-mode stretch|center-crop   legacy: stretch to the input size (default) or shorter side + crop
   --logits-output NAME    output holding the logits (default "logits", else the single 2-D output)
   --features-node NAME    tensor used as features (default: output "features", else the input of the
@@ -52,17 +60,37 @@ ${wrap(METHOD_NAMES.join(', '), 26, 112)}
   --bootstrap N           bootstrap confidence intervals with N resamples (default off)
   --ece-bins N            reliability bins (default 15)
   --ensemble LIST|none    which models form the ensemble (default: all, when 2+ share classes)
+  --ood attack:N[:MODEL]  N inputs searched from noise (random search) until MODEL (name or index from 0; default
+                          the first) has max softmax ≥ --attack-confidence (0.8), at most --attack-steps (300)
+  --seed N                seed of the attack search and the bootstrap (default 0)
+  finetune: --lambda (0.1), --m-in/--m-out (default: the fit split's 95th energy percentile, and 5 above it),
+                          --l2 (0.1: pull toward the trained W), --energy-t (1); see README
+  --cache DIR             keep each image's preprocessed pixels in DIR: a re-run over unchanged images (a
+                          retrained model, the same preprocessing) reads them instead of decoding (default off)
+  --cache-max-mb N        size cap of the cache; least recently used data goes first (default 2048)
+  calibrate: --calibrator NAME  the calibrator folded into --out (default temperature_scaling; also vector_scaling,
+                          matrix_scaling, dirichlet_odir, ensemble_temperature, histogram_binning, isotonic);
+                          --prediction-set adds the LAC output prediction_set at the one --alpha (default 0.1)
   --quiet                 no progress bar
 
-Datasets: a folder (ImageFolder layout or flat), or a CSV/TSV/JSONL manifest with path [, label, split] columns
-(FILE.csv#split=NAME takes the rows of one split).
+Datasets: a folder (ImageFolder layout or flat), or a CSV/TSV/JSONL/Parquet manifest with path [, label, split]
+columns (FILE.csv#split=NAME takes the rows of one split). Outputs computed elsewhere replace the model: a folder
+with logits.npy [+ labels.npy, features.npy], or a Parquet file with a logits list column [+ features, label, path,
+split].
+
+Output and clusters:
+  --samples OUT.parquet   the per-sample table as Parquet (the JSON report then points to it); --samples-logits
+                          adds each model's logits as a list column
+  --shard I/N --shard-out FILE.parquet   score the I-th of N slices of every split (I from 0, whole batches) and
+                          write a shard file instead of a report; ood-lens merge SHARD... builds the single run's
+                          report from all N (every number equal)
 
 Conventions: every score is higher = more OOD; AUROC and AUPR-Out take OOD as positive; fpr95 is the fraction
 of OOD accepted at the threshold keeping 95% of ID. Exit codes: 0 ok, 1 error, 2 a quality gate failed,
 130 cancelled (a partial report is still written).`;
 
 export interface CliArgs {
-  command: 'score' | 'calibrate' | 'demo' | 'help' | 'version';
+  command: 'score' | 'calibrate' | 'finetune' | 'demo' | 'merge' | 'help' | 'version';
   models: string[];
   id?: string;
   ood: string[];
@@ -72,7 +100,18 @@ export interface CliArgs {
   json?: string;
   html?: string;
   csv?: string;
+  /** --samples OUT.parquet, with --samples-logits the logits as list columns. */
+  samples?: string;
+  samplesLogits?: boolean;
+  /** --shard I/N: this process scores the I-th of N slices (I from 0) and writes shardOut instead of a report. */
+  shard?: { index: number; count: number };
+  shardOut?: string;
+  /** merge: the shard files. */
+  shardFiles: string[];
   out?: string;
+  /** calibrate: the calibrator written to --out, and whether LAC prediction sets are folded in. */
+  calibrator?: string;
+  predictionSet: boolean;
   config?: string;
   batchSize?: number;
   executionProviders?: string[];
@@ -85,6 +124,14 @@ export interface CliArgs {
   eceBins?: number;
   ensemble?: boolean | string[];
   preprocess: PreprocessHints;
+  /** --cache DIR and --cache-max-mb N (see cacheOption). */
+  cache?: string;
+  cacheMaxMB?: number;
+  /** finetune: the training outliers and the loss's settings. */
+  outliers?: string;
+  finetune: { lambda?: number; mIn?: number; mOut?: number; l2?: number; T?: number };
+  attack?: { confidence?: number; steps?: number };
+  seed?: number;
   quiet: boolean;
 }
 
@@ -117,7 +164,13 @@ export function parseCli(argv: string[]): CliArgs {
         json: { type: 'string' },
         html: { type: 'string' },
         csv: { type: 'string' },
+        samples: { type: 'string' },
+        'samples-logits': { type: 'boolean', default: false },
+        shard: { type: 'string' },
+        'shard-out': { type: 'string' },
         out: { type: 'string' },
+        calibrator: { type: 'string' },
+        'prediction-set': { type: 'boolean', default: false },
         config: { type: 'string' },
         'batch-size': { type: 'string' },
         ep: { type: 'string' },
@@ -136,6 +189,7 @@ export function parseCli(argv: string[]): CliArgs {
         interpolation: { type: 'string' },
         preset: { type: 'string' },
         exif: { type: 'string' },
+        'jpeg-draft': { type: 'boolean' },
         'label-map': { type: 'string' },
         param: { type: 'string', multiple: true },
         shaping: { type: 'string' },
@@ -144,6 +198,17 @@ export function parseCli(argv: string[]): CliArgs {
         bootstrap: { type: 'string' },
         'ece-bins': { type: 'string' },
         ensemble: { type: 'string' },
+        cache: { type: 'string' },
+        'cache-max-mb': { type: 'string' },
+        outliers: { type: 'string' },
+        lambda: { type: 'string' },
+        'm-in': { type: 'string' },
+        'm-out': { type: 'string' },
+        l2: { type: 'string' },
+        'energy-t': { type: 'string' },
+        'attack-confidence': { type: 'string' },
+        'attack-steps': { type: 'string' },
+        seed: { type: 'string' },
         quiet: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
         version: { type: 'boolean', default: false },
@@ -155,8 +220,8 @@ export function parseCli(argv: string[]): CliArgs {
   const v = parsed.values;
   const cmd = parsed.positionals[0];
   const command = v.help ? 'help' : v.version ? 'version' : cmd === undefined ? 'help' : cmd;
-  if (!['score', 'calibrate', 'demo', 'help', 'version'].includes(command)) throw new UserError(`Unknown command "${command}" (see ood-lens --help)`);
-  if (parsed.positionals.length > 1) throw new UserError(`Unexpected argument "${parsed.positionals[1]}" (see ood-lens --help)`);
+  if (!['score', 'calibrate', 'finetune', 'demo', 'merge', 'help', 'version'].includes(command)) throw new UserError(`Unknown command "${command}" (see ood-lens --help)`);
+  if (command !== 'merge' && parsed.positionals.length > 1) throw new UserError(`Unexpected argument "${parsed.positionals[1]}" (see ood-lens --help)`);
   const preprocess: PreprocessHints = {};
   if (v.size) {
     const m = /^(\d+)x(\d+)$/i.exec(v.size);
@@ -191,7 +256,14 @@ export function parseCli(argv: string[]): CliArgs {
     json: v.json,
     html: v.html,
     csv: v.csv,
+    samples: parquetPath('samples', v.samples),
+    samplesLogits: v['samples-logits'] ?? false,
+    shard: shardSpec(v.shard, v['shard-out']),
+    shardOut: v['shard-out'] && parquetPath('shard-out', v['shard-out']),
+    shardFiles: command === 'merge' ? parsed.positionals.slice(1) : [],
     out: v.out,
+    calibrator: v.calibrator,
+    predictionSet: v['prediction-set'] ?? false,
     config: v.config,
     batchSize: num('batch-size', v['batch-size'], true),
     executionProviders: list(v.ep),
@@ -204,8 +276,46 @@ export function parseCli(argv: string[]): CliArgs {
     eceBins: num('ece-bins', v['ece-bins'], true),
     ensemble: v.ensemble === undefined ? undefined : v.ensemble === 'none' ? false : list(v.ensemble),
     preprocess: stripUndefined(preprocess),
+    cache: v.cache,
+    cacheMaxMB: positive('cache-max-mb', num('cache-max-mb', v['cache-max-mb'], true)),
+    outliers: v.outliers,
+    finetune: stripUndefined({ lambda: num('lambda', v.lambda, false), mIn: num('m-in', v['m-in'], false), mOut: num('m-out', v['m-out'], false), l2: num('l2', v.l2, false), T: num('energy-t', v['energy-t'], false) }),
+    attack: v['attack-confidence'] || v['attack-steps'] ? stripUndefined({ confidence: num('attack-confidence', v['attack-confidence'], false), steps: num('attack-steps', v['attack-steps'], true) }) : undefined,
+    seed: num('seed', v.seed, true),
     quiet: v.quiet ?? false,
   };
+}
+
+function positive(name: string, n: number | undefined): number | undefined {
+  if (n !== undefined && n < 1) throw new UserError(`--${name} expects a positive integer, got ${n}`);
+  return n;
+}
+
+/** The run's cache: --cache over the config's, --cache-max-mb over the config's cap. */
+export function cacheOption(args: Pick<CliArgs, 'cache' | 'cacheMaxMB'>, config: RunOptions['cache']): RunOptions['cache'] {
+  const dir = args.cache ?? config?.dir;
+  if (!dir) {
+    if (args.cacheMaxMB !== undefined) throw new UserError('--cache-max-mb needs --cache DIR');
+    return undefined;
+  }
+  return { dir, maxBytes: args.cacheMaxMB !== undefined ? args.cacheMaxMB * 2 ** 20 : config?.maxBytes ?? DEFAULTS.cacheMaxMB * 2 ** 20 };
+}
+
+function parquetPath(flag: string, v: string | undefined): string | undefined {
+  if (v !== undefined && !/\.parquet$/i.test(v)) throw new UserError(`--${flag} expects a .parquet file, got "${v}"`);
+  return v;
+}
+
+/** `I/N` with 0 ≤ I < N, as a Kubernetes Indexed Job's JOB_COMPLETION_INDEX counts. */
+function shardSpec(v: string | undefined, out: string | undefined): CliArgs['shard'] {
+  if (v === undefined) {
+    if (out !== undefined) throw new UserError('--shard-out needs --shard I/N');
+    return undefined;
+  }
+  const m = /^(\d+)\/(\d+)$/.exec(v.trim());
+  if (!m || Number(m[2]) < 1 || Number(m[1]) >= Number(m[2])) throw new UserError(`--shard expects I/N with 0 ≤ I < N (I counted from 0), got "${v}"`);
+  if (!out) throw new UserError('--shard needs --shard-out FILE.parquet (where this slice\'s outputs go)');
+  return { index: Number(m[1]), count: Number(m[2]) };
 }
 
 const INTERPOLATIONS = ['nearest', 'box', 'bilinear', 'hamming', 'bicubic', 'lanczos'] as const;
@@ -217,7 +327,7 @@ function oneOf<T extends string>(name: string, v: string | undefined, allowed: r
   return v as T;
 }
 
-/** --resize, --crop, --crop-pct, --interpolation, --preset, --exif. */
+/** --resize, --crop, --crop-pct, --interpolation, --preset, --exif, --jpeg-draft. */
 function resizeFlags(v: Record<string, string | boolean | string[] | undefined>): PreprocessHints {
   const str = (k: string) => v[k] as string | undefined;
   const out: PreprocessHints = {};
@@ -241,5 +351,6 @@ function resizeFlags(v: Record<string, string | boolean | string[] | undefined>)
   out.preset = oneOf('preset', str('preset'), PRESET_NAMES);
   const exif = oneOf('exif', str('exif'), ['on', 'off']);
   if (exif) out.exif = exif === 'on';
+  if (v['jpeg-draft']) out.jpegDraft = true;
   return out;
 }

@@ -1,20 +1,27 @@
 import * as path from 'node:path';
 import { promises as fs } from 'node:fs';
 import { SingleBar, Presets } from 'cli-progress';
-import { parseCli, USAGE, type CliArgs } from './args';
-import { summary } from './summary';
-import { runScore } from '../engine/run';
+import { cacheOption, parseCli, USAGE, type CliArgs } from './args';
+import { finetuneSummary, summary } from './summary';
+import { runFinetune } from '../engine/finetune/run-finetune';
+import { runScore, runShard } from '../engine/run';
+import { mergeShards } from '../engine/run/merge';
+import { writeSamplesParquet } from '../engine/report/samples-parquet';
 import { runCalibrate } from '../engine/calibrate';
 import type { Progress, RunOptions } from '../engine/options';
 import { parseConfig } from '../engine/config';
 import { evaluateGates, type Gates, type GateResult } from '../engine/gates';
 import { writeFileAtomic, writeJsonReport, samplesCsv } from '../engine/report/write';
 import { loadHtmlAssets, renderHtmlReport } from '../engine/report/html';
+import { galleryThumbnails } from '../engine/report/thumbnails';
 import type { Report } from '../engine/report/types';
 import { UserError } from '../engine/util/errors';
 import { inferenceThreadsStopped } from '../engine/inference/live-threads';
 
 const VERSION = '0.1.0';
+
+/** Report files to write; `samples` is the per-sample table as Parquet (`samplesLogits`: with the logits). */
+type Outputs = { json?: string; html?: string; csv?: string; samples?: string; samplesLogits?: boolean };
 const packageRoot = path.resolve(__dirname, '..');
 
 function progressBar(quiet: boolean) {
@@ -50,10 +57,10 @@ function progressBar(quiet: boolean) {
   };
 }
 
-async function optionsFrom(args: CliArgs): Promise<{ options: RunOptions; gates?: Gates; output: { json?: string; html?: string; csv?: string } }> {
+async function optionsFrom(args: CliArgs): Promise<{ options: RunOptions; gates?: Gates; output: Outputs }> {
   let options: Partial<RunOptions> = {};
   let gates: Gates | undefined;
-  let output: { json?: string; html?: string; csv?: string } = {};
+  let output: Outputs = {};
   if (args.config) {
     const text = await fs.readFile(args.config, 'utf8').catch(() => {
       throw new UserError(`Config file not found: ${args.config}`);
@@ -86,16 +93,55 @@ async function optionsFrom(args: CliArgs): Promise<{ options: RunOptions; gates?
     eceBins: args.eceBins ?? options.eceBins,
     ensemble: args.ensemble ?? options.ensemble,
     preprocess: { ...(options.preprocess ?? {}), ...args.preprocess },
+    cache: cacheOption(args, options.cache),
+    seed: args.seed ?? options.seed,
+    attack: args.attack ?? options.attack,
   };
   if (!merged.id) throw new UserError('No ID folder: give --id DIR (or "id" in --config)');
-  return { options: merged, gates, output: { json: args.json ?? output.json, html: args.html ?? output.html, csv: args.csv ?? output.csv } };
+  return { options: merged, gates, output: outputsOf(args, output) };
 }
 
-async function writeOutputs(report: Report, out: { json?: string; html?: string; csv?: string }, gates: GateResult[], origin: string): Promise<void> {
+function outputsOf(args: CliArgs, config: Outputs = {}): Outputs {
+  return { json: args.json ?? config.json, html: args.html ?? config.html, csv: args.csv ?? config.csv, samples: args.samples ?? config.samples, samplesLogits: args.samplesLogits };
+}
+
+async function writeOutputs(report: Report, out: Outputs, gates: GateResult[], origin: string): Promise<void> {
+  if (out.samples) {
+    await writeSamplesParquet(report, out.samples, { logits: out.samplesLogits });
+    // The JSON then points to the table instead of inlining one row per sample.
+    if (out.json) report = { ...report, samples: [], samplesFile: path.relative(path.dirname(path.resolve(out.json)), path.resolve(out.samples)).split(path.sep).join('/') };
+  }
   if (out.json) await writeJsonReport(report, out.json);
   if (out.csv) await writeFileAtomic(out.csv, samplesCsv(report));
-  if (out.html) await writeFileAtomic(out.html, renderHtmlReport(report, loadHtmlAssets(packageRoot), { gates, origin }));
-  for (const [kind, file] of Object.entries(out)) if (file) process.stderr.write(`ood-lens: wrote ${kind.toUpperCase()} report ${file}\n`);
+  // Relative sample paths are relative to where the run started.
+  if (out.html) await writeFileAtomic(out.html, renderHtmlReport(report, loadHtmlAssets(packageRoot), { gates, origin, thumbnails: await galleryThumbnails(report, process.cwd()) }));
+  for (const [kind, file] of Object.entries(out)) if (typeof file === 'string') process.stderr.write(`ood-lens: wrote ${kind.toUpperCase()} report ${file}\n`);
+}
+
+/** `ood-lens finetune`: the energy-bounded last layer, its before/after table, and the fine-tuned ONNX. */
+async function finetune(args: CliArgs, hooks: Parameters<typeof runFinetune>[1], bar: { stop(): void }): Promise<number> {
+  if (!args.models[0] || !args.fit || !args.outliers) throw new UserError('finetune needs --model M.onnx, --fit DIR and --outliers DIR|noise:N:SEED');
+  const res = await runFinetune({ model: args.models[0], fit: args.fit, outliers: args.outliers, id: args.id, ood: args.ood, calib: args.calib, out: args.out, ...args.finetune,
+    run: { batchSize: args.batchSize, executionProviders: args.executionProviders, preprocess: args.preprocess, eceBins: args.eceBins, keepFraction: args.keepFraction, scores: args.scores, seed: args.seed } }, hooks);
+  bar.stop();
+  process.stdout.write(summary(res.report) + '\n');
+  if (res.report.finetune) process.stdout.write(`\n${finetuneSummary(res.report.finetune)}\n`);
+  if (res.outPath) process.stdout.write(`Fine-tuned model written to ${res.outPath}\n`);
+  await writeOutputs(res.report, outputsOf(args), [], path.basename(args.models[0]));
+  return res.report.partial ? 130 : 0;
+}
+
+/** `ood-lens merge SHARD...`: the single run's report from the shard files; gates from --config when given. */
+async function merge(args: CliArgs, hooks: { signal: AbortSignal; log(level: string, m: string): void }, bar: { stop(): void }): Promise<number> {
+  const config = args.config ? parseConfig(await fs.readFile(args.config, 'utf8').catch(() => {
+    throw new UserError(`Config file not found: ${args.config}`);
+  }), args.config) : undefined;
+  const report = await mergeShards(args.shardFiles, hooks);
+  bar.stop();
+  const gateResults = config?.gates ? evaluateGates(report, config.gates) : [];
+  process.stdout.write(summary(report, gateResults) + '\n');
+  await writeOutputs(report, outputsOf(args, config?.output), gateResults, `${args.shardFiles.length} shards`);
+  return gateResults.some((g) => !g.passed) ? 2 : 0;
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -126,27 +172,36 @@ async function main(argv: string[]): Promise<number> {
   try {
     if (args.command === 'calibrate') {
       if (!args.models[0] || !args.calib) throw new UserError('calibrate needs --model M.onnx and --calib DIR');
-      const res = await runCalibrate({ model: args.models[0], calib: args.calib, id: args.id, out: args.out,
-        run: { batchSize: args.batchSize, executionProviders: args.executionProviders, preprocess: args.preprocess, eceBins: args.eceBins } }, hooks);
+      const res = await runCalibrate({ model: args.models[0], calib: args.calib, id: args.id, out: args.out, calibrator: args.calibrator, predictionSet: args.predictionSet,
+        run: { batchSize: args.batchSize, executionProviders: args.executionProviders, preprocess: args.preprocess, eceBins: args.eceBins, conformalAlpha: args.conformalAlpha, cache: cacheOption(args, undefined) } }, hooks);
       bar.stop();
       process.stdout.write(summary(res.report) + '\n');
-      if (res.outPath) process.stdout.write(`Calibrated model (logits / ${res.temperature.toFixed(6)}) written to ${res.outPath}\n`);
+      if (res.outPath) process.stdout.write(`Calibrated model (${res.calibrator === 'temperature_scaling' ? `logits / ${res.temperature.toFixed(6)}` : res.calibrator}${res.predictionSet ? `, prediction_set at α = ${res.predictionSet.alpha}, q̂ = ${res.predictionSet.qhat.toFixed(6)}` : ''}) written to ${res.outPath}\n`);
       await writeOutputs(res.report, { json: args.json, html: args.html, csv: args.csv }, [], path.basename(args.models[0]));
       return res.report.partial ? 130 : 0;
     }
+    if (args.command === 'merge') return await merge(args, hooks, bar);
+    if (args.command === 'finetune') return await finetune(args, hooks, bar);
     let config = args.config;
-    let outDefaults: { json?: string; html?: string; csv?: string } = {};
+    let outDefaults: Outputs = {};
     if (args.command === 'demo') {
       config = path.join(packageRoot, 'examples', 'demo', 'oodlens.json');
       const dir = path.resolve(args.out ?? 'out/demo');
       outDefaults = { json: path.join(dir, 'report.json'), html: path.join(dir, 'report.html'), csv: path.join(dir, 'samples.csv') };
     }
     const { options, gates, output } = await optionsFrom({ ...args, config });
+    if (args.shard) {
+      const res = await runShard(options, args.shard, args.shardOut!, hooks);
+      bar.stop();
+      if (res.partial) process.stderr.write(`ood-lens: cancelled; the shard file${res.rows ? ` ${res.file} is marked partial and merge will refuse it` : ' was not written'}\n`);
+      else process.stderr.write(`ood-lens: wrote shard ${args.shard.index}/${args.shard.count} (${res.rows} samples) to ${res.file}\n`);
+      return res.partial ? 130 : 0;
+    }
     const report = await runScore(options, hooks);
     bar.stop();
     const gateResults = gates ? evaluateGates(report, gates) : [];
     process.stdout.write(summary(report, gateResults) + '\n');
-    await writeOutputs(report, { json: output.json ?? outDefaults.json, html: output.html ?? outDefaults.html, csv: output.csv ?? outDefaults.csv }, gateResults, path.basename(config ?? options.id));
+    await writeOutputs(report, { ...output, json: output.json ?? outDefaults.json, html: output.html ?? outDefaults.html, csv: output.csv ?? outDefaults.csv }, gateResults, path.basename(config ?? options.id));
     if (report.partial) return 130;
     return gateResults.some((g) => !g.passed) ? 2 : 0;
   } finally {

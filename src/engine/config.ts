@@ -1,7 +1,8 @@
 import * as path from 'node:path';
 import { parseTree, findNodeAtLocation, printParseErrorCode, type Node, type ParseError } from 'jsonc-parser';
-import type { RunOptions } from './options';
+import { DEFAULTS, type RunOptions } from './options';
 import type { Gates } from './gates';
+import type { ConfiguredThreshold } from './operating-point';
 import { checkParams } from './ood/choice';
 
 /** A problem in oodlens.json, located by JSON pointer (and offset, for editor diagnostics). */
@@ -16,11 +17,13 @@ export interface ParsedConfig {
   options?: RunOptions;
   gates?: Gates;
   /** Where the CLI writes reports when the config says so (resolved like every other path). */
-  output?: { json?: string; html?: string; csv?: string };
+  output?: { json?: string; html?: string; csv?: string; samples?: string };
+  /** Deployment thresholds set by hand (also in options.thresholds). */
+  thresholds?: ConfiguredThreshold[];
   issues: ConfigIssue[];
 }
 
-type Kind = 'string' | 'string[]' | 'number' | 'number[]' | 'integer' | 'object' | 'ensemble';
+type Kind = 'string' | 'string[]' | 'number' | 'number[]' | 'integer' | 'object' | 'ensemble' | 'array';
 const FIELDS: Record<string, { kind: Kind; path?: boolean; min?: number; max?: number }> = {
   models: { kind: 'string[]', path: true },
   id: { kind: 'string', path: true },
@@ -34,6 +37,7 @@ const FIELDS: Record<string, { kind: Kind; path?: boolean; min?: number; max?: n
   eceBins: { kind: 'integer', min: 1, max: 1000 },
   histogramBins: { kind: 'integer', min: 1, max: 1000 },
   keepFraction: { kind: 'number', min: 0, max: 1 },
+  thresholds: { kind: 'array' },
   bootstrap: { kind: 'integer', min: 0, max: 100000 },
   seed: { kind: 'integer', min: 0 },
   preprocess: { kind: 'object' },
@@ -41,6 +45,8 @@ const FIELDS: Record<string, { kind: Kind; path?: boolean; min?: number; max?: n
   shaping: { kind: 'string' },
   conformalAlpha: { kind: 'number[]' },
   ensemble: { kind: 'ensemble' },
+  cache: { kind: 'string', path: true },
+  cacheMaxMB: { kind: 'integer', min: 1, max: 2 ** 30 },
   gates: { kind: 'object' },
   output: { kind: 'object' },
   $schema: { kind: 'string' },
@@ -52,15 +58,16 @@ function checkKind(node: Node, kind: Kind): string | null {
     case 'number': return node.type === 'number' ? null : 'must be a number';
     case 'integer': return node.type === 'number' && Number.isInteger(node.value) ? null : 'must be an integer';
     case 'object': return node.type === 'object' ? null : 'must be an object';
+    case 'array': return node.type === 'array' ? null : 'must be an array';
     case 'ensemble': return node.type === 'boolean' || checkKind(node, 'string[]') === null ? null : 'must be true, false or an array of model names';
     case 'string[]': return node.type === 'array' && (node.children ?? []).every((c) => c.type === 'string') ? null : 'must be an array of strings';
     case 'number[]': return node.type === 'array' && (node.children ?? []).every((c) => c.type === 'number') ? null : 'must be an array of numbers';
   }
 }
 
-/** `noise:N` sources are not paths; everything else is resolved relative to the config file's folder. */
+/** `noise:N` and `attack:N` sources are not paths; everything else is resolved relative to the config file's folder. */
 function resolvePath(p: string, base: string): string {
-  return /^noise:/.test(p) ? p : path.resolve(base, p);
+  return /^(noise|attack):/.test(p) ? p : path.resolve(base, p);
 }
 
 /**
@@ -107,9 +114,13 @@ export function parseConfig(text: string, configPath: string): ParsedConfig {
     output = {};
     for (const [k, v] of Object.entries(raw.output as Record<string, unknown>)) {
       const node = findNodeAtLocation(root, ['output', k]);
-      if ((k === 'json' || k === 'html' || k === 'csv') && typeof v === 'string') output[k] = path.resolve(base, v);
-      else issues.push({ path: `/output/${k}`, message: `"output.${k}": expected json, html or csv with a file path`, offset: node?.offset, length: node?.length });
+      if ((k === 'json' || k === 'html' || k === 'csv' || k === 'samples') && typeof v === 'string') output[k] = path.resolve(base, v);
+      else issues.push({ path: `/output/${k}`, message: `"output.${k}": expected json, html, csv or samples with a file path`, offset: node?.offset, length: node?.length });
     }
+  }
+  if (raw.cacheMaxMB !== undefined && raw.cache === undefined) {
+    const node = findNodeAtLocation(root, ['cacheMaxMB']);
+    issues.push({ path: '/cacheMaxMB', message: '"cacheMaxMB" needs "cache": the folder it caps', offset: node?.offset, length: node?.length });
   }
   if (raw.params) {
     try {
@@ -119,7 +130,8 @@ export function parseConfig(text: string, configPath: string): ParsedConfig {
       issues.push({ path: '/params', message: (e as Error).message, offset: node?.offset, length: node?.length });
     }
   }
-  if (raw.id === undefined || raw.models === undefined) return { issues, gates: raw.gates as Gates | undefined, output };
+  const thresholds = raw.thresholds ? configuredThresholds(findNodeAtLocation(root, ['thresholds'])!, issues) : undefined;
+  if (raw.id === undefined || raw.models === undefined) return { issues, gates: raw.gates as Gates | undefined, output, thresholds };
   const options: RunOptions = {
     models: raw.models as string[],
     id: raw.id as string,
@@ -133,6 +145,7 @@ export function parseConfig(text: string, configPath: string): ParsedConfig {
     eceBins: raw.eceBins as number | undefined,
     histogramBins: raw.histogramBins as number | undefined,
     keepFraction: raw.keepFraction as number | undefined,
+    thresholds,
     bootstrap: raw.bootstrap as number | undefined,
     seed: raw.seed as number | undefined,
     preprocess: withResolvedLabelMap(raw.preprocess as RunOptions['preprocess'], base),
@@ -140,8 +153,26 @@ export function parseConfig(text: string, configPath: string): ParsedConfig {
     shaping: raw.shaping as RunOptions['shaping'],
     conformalAlpha: raw.conformalAlpha as number[] | undefined,
     ensemble: raw.ensemble as RunOptions['ensemble'],
+    cache: raw.cache === undefined ? undefined : { dir: raw.cache as string, maxBytes: ((raw.cacheMaxMB as number | undefined) ?? DEFAULTS.cacheMaxMB) * 2 ** 20 },
   };
-  return { options, gates: raw.gates as Gates | undefined, output, issues };
+  return { options, gates: raw.gates as Gates | undefined, output, thresholds, issues };
+}
+
+/** `thresholds`: [{ model, score, threshold }], one per model and score; each bad entry is an issue at its pointer. */
+function configuredThresholds(node: Node, issues: ConfigIssue[]): ConfiguredThreshold[] {
+  const out: ConfiguredThreshold[] = [];
+  (node.children ?? []).forEach((item, i) => {
+    const value = nodeValue(item) as Record<string, unknown>;
+    const bad = (message: string) => issues.push({ path: `/thresholds/${i}`, message: `"thresholds[${i}]" ${message}`, offset: item.offset, length: item.length });
+    if (item.type !== 'object') return bad('must be an object { "model", "score", "threshold" }');
+    const extra = Object.keys(value).filter((k) => k !== 'model' && k !== 'score' && k !== 'threshold');
+    if (extra.length) return bad(`has unknown key(s) ${extra.join(', ')} (known: model, score, threshold)`);
+    if (typeof value.model !== 'string' || typeof value.score !== 'string') return bad('needs "model" and "score" names');
+    if (typeof value.threshold !== 'number' || !Number.isFinite(value.threshold)) return bad('needs a finite number "threshold"');
+    if (out.some((t) => t.model === value.model && t.score === value.score)) return bad(`repeats ${value.model} / ${value.score}`);
+    out.push({ model: value.model, score: value.score, threshold: value.threshold });
+  });
+  return out;
 }
 
 /** A label map named in the config is relative to it, like every other path. */
@@ -164,9 +195,9 @@ function nodeValue(node: Node): unknown {
   }
 }
 
-/** Paths of the options that lie outside `root` (the extension asks before reading them). */
+/** Paths of the options that lie outside `root` (the extension asks before reading them, or writing the cache there). */
 export function pathsOutside(options: RunOptions, root: string): string[] {
-  const all = [...options.models, options.id, ...(options.ood ?? []), options.calib, options.fit].filter((p): p is string => !!p && !/^noise:/.test(p));
+  const all = [...options.models, options.id, ...(options.ood ?? []), options.calib, options.fit, options.cache?.dir].filter((p): p is string => !!p && !/^(noise|attack):/.test(p));
   const r = path.resolve(root);
   return all.filter((p) => {
     const rel = path.relative(r, path.resolve(p));

@@ -14,6 +14,9 @@
 // - Trust gates read the ID split(s) like calibration gates: `aurc_max` the selective row (fd-shifts' AURC),
 //   `coverage_min` and `set_size_max` the conformal row of `conformal_method` (default lac) at `conformal_alpha`
 //   (default: the report's first α).
+// - Threshold gates read the deployment threshold's row (`thresholds`, set by hand in the config's `thresholds` or
+//   by keepFraction): `id_flagged_max` the fraction of each ID split flagged OOD, `ood_flagged_min` the fraction of
+//   each OOD split flagged (the TPR at that threshold).
 // - A gate that finds no row to read fails: a renamed split or a score that was not computed must not pass
 //   silently. Unknown gate keys fail for the same reason.
 import type { Report } from './report/types';
@@ -37,6 +40,8 @@ export interface Gates {
   set_size_max?: SplitBound;
   conformal_method?: 'lac' | 'aps' | 'raps' | 'lac_classwise';
   conformal_alpha?: number;
+  id_flagged_max?: SplitBound;
+  ood_flagged_min?: SplitBound;
 }
 
 export interface GateResult {
@@ -53,8 +58,8 @@ export interface GateResult {
   message: string;
 }
 
-type Metric = 'auroc' | 'aupr_in' | 'aupr_out' | 'fpr95' | 'ece' | 'accuracy' | 'aurc' | 'coverage' | 'mean_set_size';
-interface GateSpec { metric: Metric; label: string; kind: 'min' | 'max'; family: 'ood' | 'calibration' | 'selective' | 'conformal' }
+type Metric = 'auroc' | 'aupr_in' | 'aupr_out' | 'fpr95' | 'ece' | 'accuracy' | 'aurc' | 'coverage' | 'mean_set_size' | 'flagged';
+interface GateSpec { metric: Metric; label: string; kind: 'min' | 'max'; family: 'ood' | 'calibration' | 'selective' | 'conformal' | 'threshold'; role?: 'id' | 'ood' }
 
 export const GATE_SPECS: Record<string, GateSpec> = {
   auroc_min: { metric: 'auroc', label: 'AUROC', kind: 'min', family: 'ood' },
@@ -66,6 +71,8 @@ export const GATE_SPECS: Record<string, GateSpec> = {
   aurc_max: { metric: 'aurc', label: 'AURC', kind: 'max', family: 'selective' },
   coverage_min: { metric: 'coverage', label: 'conformal coverage', kind: 'min', family: 'conformal' },
   set_size_max: { metric: 'mean_set_size', label: 'mean set size', kind: 'max', family: 'conformal' },
+  id_flagged_max: { metric: 'flagged', label: 'ID flagged', kind: 'max', family: 'threshold', role: 'id' },
+  ood_flagged_min: { metric: 'flagged', label: 'OOD flagged', kind: 'min', family: 'threshold', role: 'ood' },
 };
 const SETTINGS_KEYS = new Set(['model', 'score', 'calibration_stage', 'conformal_method', 'conformal_alpha']);
 
@@ -121,11 +128,12 @@ export function evaluateGates(report: Report, gates: Gates): GateResult[] {
       continue;
     }
     if (typeof raw === 'number') {
-      const splits = splitsWithRole(report, spec.family === 'ood' ? 'ood' : 'id');
+      const role = spec.role ?? (spec.family === 'ood' ? 'ood' : 'id');
+      const splits = splitsWithRole(report, role);
       for (const split of splits) bounds.push({ split, bound: raw, pointer: base });
       if (splits.length === 0) {
         results.push({ pointer: base, gate, model: models.join(', '), split: '', bound: raw, actual: null, passed: false,
-          message: `${spec.label} gate: the report has no ${spec.family === 'ood' ? 'OOD' : 'ID'} split${partial}.` });
+          message: `${spec.label} gate: the report has no ${role === 'ood' ? 'OOD' : 'ID'} split${partial}.` });
       }
     } else {
       for (const [split, bound] of Object.entries(raw)) bounds.push({ split, bound, pointer: `${base}/${pointerToken(split)}` });
@@ -135,13 +143,17 @@ export function evaluateGates(report: Report, gates: Gates): GateResult[] {
       const score = gates.score ?? headlineScore(report, model);
       for (const { split, bound, pointer } of bounds) {
         let actual: number | null = null;
+        const thresholdRow = spec.family === 'threshold' ? report.thresholds.find((r) => r.model === model && r.score === score) : undefined;
         if (spec.family === 'ood') {
           const row = report.ood.find((r) => r.model === model && r.split === split && r.score === score);
           actual = row ? asNumber(row[spec.metric as 'auroc']) : null;
+        } else if (spec.family === 'threshold') {
+          actual = asNumber(thresholdRow?.flagged[split]);
         } else {
           actual = rowValue(report, gates, spec, model, split);
         }
-        const detail = spec.family === 'ood' ? ` (${score})` : spec.family === 'conformal' ? ` (${gates.conformal_method ?? 'lac'})` : spec.family === 'calibration' && stage === 'after' ? ' (after scaling)' : '';
+        const detail = spec.family === 'ood' ? ` (${score})`
+          : thresholdRow ? ` (${score} > ${thresholdRow.threshold.toPrecision(4)}${thresholdRow.source === 'config' ? ', set in the config' : ''})` : spec.family === 'conformal' ? ` (${gates.conformal_method ?? 'lac'})` : spec.family === 'calibration' && stage === 'after' ? ' (after scaling)' : '';
         const where = `${model} on ${split}${detail}`;
         const op = spec.kind === 'min' ? '≥' : '≤';
         let passed: boolean;
@@ -153,7 +165,7 @@ export function evaluateGates(report: Report, gates: Gates): GateResult[] {
           passed = spec.kind === 'min' ? actual >= bound : actual <= bound;
           message = `${spec.label} ${actual.toFixed(3)} for ${where} ${passed ? 'meets' : 'fails'} ${op} ${bound}${partial}.`;
         }
-        results.push({ pointer, gate, model, split, score: spec.family === 'ood' ? score : undefined, bound, actual, passed, message });
+        results.push({ pointer, gate, model, split, score: spec.family === 'ood' || spec.family === 'threshold' ? score : undefined, bound, actual, passed, message });
       }
     }
   }

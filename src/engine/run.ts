@@ -10,9 +10,14 @@ import { checkParams, fitNeeded, methodChoice } from './ood/choice';
 import { buildReport, type RunData } from './analysis/build-report';
 import { UserError, CancelledError } from './util/errors';
 import { DecodePool } from './image/decode-pool';
+import { TensorCache } from './cache/tensor-cache';
 import { trackThreads } from './inference/live-threads';
 import { resolveProviders } from './inference/providers';
 import { needsNormalizationCheck, normalizationCheck, normalizationWarning } from './run/normalization-check';
+import { runAttack } from './attack/generate';
+import { ShardRun } from './run/shard';
+import type { Shard } from './run/shard-slice';
+import { attackRows } from './attack/report';
 
 export type { RunOptions, RunHooks, Progress } from './options';
 
@@ -21,6 +26,22 @@ export type { RunOptions, RunHooks, Progress } from './options';
  * resolves with what was scored so far, marked `partial`.
  */
 export async function runScore(opts: RunOptions, hooks: RunHooks = {}): Promise<Report> {
+  return (await scoreOrShard(opts, hooks, null)) as Report;
+}
+
+/**
+ * `--shard I/N`: scores this shard's slice of every split and writes the shard file instead of a report (see
+ * run/shard.ts); `ood-lens merge` builds the report from all of them.
+ */
+export async function runShard(opts: RunOptions, shard: Shard, file: string, hooks: RunHooks = {}): Promise<{ file: string; rows: number; partial: boolean }> {
+  if (!opts.models.length) throw new UserError('--shard needs --model: precomputed splits are merged as they are');
+  const batchSize = opts.batchSize ?? DEFAULTS.batchSize;
+  const res = await scoreOrShard(opts, hooks, new ShardRun(shard, file, batchSize));
+  // A run cancelled before scoring returns its (empty) report: no shard file was written.
+  return 'schemaVersion' in res ? { file, rows: 0, partial: true } : res;
+}
+
+async function scoreOrShard(opts: RunOptions, hooks: RunHooks, shard: ShardRun | null): Promise<Report | { file: string; rows: number; partial: boolean }> {
   const started = Date.now();
   const log = hooks.log ?? (() => undefined);
   const batchSize = opts.batchSize ?? DEFAULTS.batchSize;
@@ -41,7 +62,7 @@ export async function runScore(opts: RunOptions, hooks: RunHooks = {}): Promise<
   // Decoding threads start while the folders are listed, too.
   const pool = opts.models.length ? new DecodePool(decodeThreads) : null;
   try {
-    return await scoreWith(opts, hooks, { started, batchSize, log, loading, pool });
+    return await scoreWith(opts, hooks, { started, batchSize, log, loading, pool, shard });
   } finally {
     pool?.close();
   }
@@ -50,9 +71,9 @@ export async function runScore(opts: RunOptions, hooks: RunHooks = {}): Promise<
 async function scoreWith(
   opts: RunOptions,
   hooks: RunHooks,
-  run: { started: number; batchSize: number; log: NonNullable<RunHooks['log']>; loading: Promise<LoadedModel[]> | null; pool: DecodePool | null },
-): Promise<Report> {
-  const { started, batchSize, log, loading, pool } = run;
+  run: { started: number; batchSize: number; log: NonNullable<RunHooks['log']>; loading: Promise<LoadedModel[]> | null; pool: DecodePool | null; shard: ShardRun | null },
+): Promise<Report | { file: string; rows: number; partial: boolean }> {
+  const { started, batchSize, log, loading, pool, shard } = run;
   const signal = hooks.signal;
   const progress = (p: Omit<Progress, 'imagesPerSecond'> & { imagesPerSecond?: number }) =>
     hooks.onProgress?.({ imagesPerSecond: 0, ...p });
@@ -77,6 +98,7 @@ async function scoreWith(
       loading.then((ms) => ms.forEach((m) => m.worker.close()), () => undefined);
       throw new UserError('Precomputed splits (folders with logits.npy) cannot be mixed with --model; give one or the other');
     }
+    if (plans.some((p) => p.attack)) throw new UserError('attack:N splits need a model: the search runs it (precomputed logits cannot be attacked)');
     if (precomputed.length !== plans.filter((p) => !p.noise).length) throw new UserError('Every split must be precomputed (logits.npy) when one is');
     const data = await loadPrecomputed(plans, opts.precomputedName ?? 'precomputed', opts);
     try {
@@ -90,8 +112,10 @@ async function scoreWith(
   progress({ phase: 'loading', done: 0, total: 0 });
   const models = await loading;
   let features: FeatureScoring | undefined;
+  let cache: TensorCache | undefined;
   try {
-    features = new FeatureScoring(plans.some((p) => p.role === 'fit'), plans.some((p) => p.role === 'calib'), methodChoice(opts));
+    // A shard only collects: the detectors run once, on the merged outputs.
+    features = new FeatureScoring(plans.some((p) => p.role === 'fit'), plans.some((p) => p.role === 'calib'), shard ? { wanted: [] } : methodChoice(opts));
     const idPlan = plans.find((p) => p.role === 'id')!;
     const classes = new Map(models.map((m) => [m.plan.name, resolveClasses(m.plan, idPlan, m.plan.numClasses ?? m.plan.classes?.length ?? idPlan.classes.length).classes]));
     features.classesOf = (name) => classes.get(name) ?? [];
@@ -102,17 +126,28 @@ async function scoreWith(
       const warning = m.normalizationCheck && normalizationWarning(m.plan.name, m.normalizationCheck);
       if (warning) m.plan.warnings.push(warning);
     }
+    for (const plan of plans) {
+      if (plan.attack && !signal?.aborted) await runAttack(plan, models, { ...opts.attack, batchSize, signal, onProgress: hooks.onProgress });
+    }
     const total = plans.reduce((a, p) => a + planSize(p), 0);
+    const tap = hooks.onFeatures;
+    cache = opts.cache ? new TensorCache(opts.cache, log) : undefined;
     const ctx = {
       models,
       batchSize,
       decodePool: pool,
       decodeConcurrency: opts.decodeConcurrency ?? DEFAULTS.decodeConcurrency,
+      cache,
       signal,
       onProgress: hooks.onProgress,
       log,
       progress: { done: 0, total, started: Date.now() },
-      onFeatures: scoring.onBatch.bind(scoring),
+      onFeatures: (m: LoadedModel, split: SplitPlan, f: Float32Array | null, z: Float32Array, n: number, d: number, folderClass: Int32Array, offset: number) => {
+        tap?.(m.plan, split, f, z, n, d, folderClass, offset);
+        shard?.record(m.plan.name, split, f, n, d, offset);
+        // Outliers are only for the tap: no detector sees them.
+        return split.role === 'outliers' ? Promise.resolve() : scoring.onBatch(m, split, f, z, n, d, folderClass, offset);
+      },
     };
     const outputs: SplitOutputs[] = [];
     let partial = false;
@@ -121,16 +156,17 @@ async function scoreWith(
         partial = true;
         break;
       }
-      if (plan.role === 'fit' && !fitNeeded(opts, models.some((m) => m.plan.featuresOutput))) {
+      if (plan.role === 'fit' && !tap && !fitNeeded(opts, models.some((m) => m.plan.featuresOutput))) {
         log('warn', `--fit ${plan.source}: no method asked for uses it (without a feature tensor only logit methods can; name one with --features-node)`);
         continue;
       }
-      const out = await collectSplit(plan, ctx);
+      const out = await collectSplit(shard ? shard.slice(plan) : plan, ctx);
       if (out.paths.length === 0 && out.skipped.length > 0 && !signal?.aborted) {
         throw new UserError(`Split "${plan.name}" (${plan.source}): none of its ${out.skipped.length} files could be read (first: ${out.skipped[0].path}: ${out.skipped[0].reason})`);
       }
+      if (plan.role !== 'outliers') shard?.collected(out);
       if (plan.role === 'fit') await features.finishFit(models);
-      else outputs.push(out);
+      else if (plan.role !== 'outliers') outputs.push(out);
       if (out.notReached > 0 || signal?.aborted) {
         partial = true;
         break;
@@ -138,6 +174,7 @@ async function scoreWith(
     }
     progress({ phase: 'analysis', done: ctx.progress.done, total: ctx.progress.total });
     await features.settled();
+    if (shard) return { ...(await shard.write(models, plans, opts, partial)), partial };
     const data: RunData = {
       models: models.map((m) => ({
         plan: m.plan,
@@ -148,15 +185,20 @@ async function scoreWith(
         normalizationCheck: m.normalizationCheck,
       })),
       splits: outputs,
-      unreached: plans.filter((p) => !outputs.some((o) => o.plan === p) && p.role !== 'fit'),
+      unreached: plans.filter((p) => !outputs.some((o) => o.plan === p) && p.role !== 'fit' && p.role !== 'outliers'),
       features,
     };
     const report = buildReport(data, opts, { started, partial, log });
+    const attacks = attackRows(report, plans);
+    if (attacks.length) report.attack = attacks;
+    if (cache) report.cache = { dir: cache.options.dir, ...cache.stats };
+    if (cache?.problem) report.warnings.push(cache.problem);
     progress({ phase: 'done', done: ctx.progress.done, total: ctx.progress.total });
     return report;
   } finally {
     for (const m of models) m.worker.close();
     features?.close();
+    await cache?.close();
   }
 }
 

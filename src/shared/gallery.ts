@@ -19,6 +19,7 @@ export function selectGallery(report: Report, perKind = 8, model = headlineModel
     return typeof v === 'number' && Number.isFinite(v) ? v : null;
   };
   const confidenceScore = CONFIDENCE_SCORES.find((n) => report.samples.some((s) => scoreOf(s, n) !== null)) ?? score;
+  const threshold = report.thresholds.find((t) => t.model === model && t.score === score)?.threshold;
 
   const pick = (kind: GalleryKind, rows: SampleRow[], by: string, descending: boolean): GalleryItem[] =>
     rows
@@ -33,6 +34,7 @@ export function selectGallery(report: Report, perKind = 8, model = headlineModel
         score: scoreOf(s, score) ?? NaN,
         label: className(s.label),
         prediction: className(s.prediction[model]),
+        ...(threshold !== undefined && scoreOf(s, score) !== null ? { flagged: scoreOf(s, score)! > threshold } : {}),
       }));
 
   const id = report.samples.filter((s) => idSplits.has(s.split));

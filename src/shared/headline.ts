@@ -77,10 +77,11 @@ export function headline(report: Report): Headline | undefined {
   return h;
 }
 
-export function formatHeadline(h: Headline): string {
+/** `changes`: text after a number, e.g. " (+0.030)" since the previous run. */
+export function formatHeadline(h: Headline, changes: { auroc?: string; ece?: string } = {}): string {
   const parts: string[] = [];
-  if (h.auroc) parts.push(`AUROC ${h.auroc.value.toFixed(3)}`);
-  if (h.ece) parts.push(`ECE ${h.ece.value.toFixed(3)}`);
+  if (h.auroc) parts.push(`AUROC ${h.auroc.value.toFixed(3)}${changes.auroc ?? ''}`);
+  if (h.ece) parts.push(`ECE ${h.ece.value.toFixed(3)}${changes.ece ?? ''}`);
   if (parts.length === 0) parts.push('no metrics');
   return parts.join(' · ') + (h.partial ? ' (partial)' : '');
 }

@@ -4,8 +4,10 @@ export const COMMANDS = {
   scoreWithModel: 'oodLens.scoreWithModel',
   compareModels: 'oodLens.compareModels',
   calibrate: 'oodLens.calibrate',
+  finetune: 'oodLens.finetune',
   runConfig: 'oodLens.runConfig',
   openLastReport: 'oodLens.openLastReport',
   exportReport: 'oodLens.exportReport',
+  compareReports: 'oodLens.compareReports',
   openDemo: 'oodLens.openDemo',
 } as const;

@@ -3,13 +3,14 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { RunOptions } from '../engine/run';
 import { COMMANDS } from './commandIds';
+import { compareReports } from './compare';
 import { type ChartExport, exportReport } from './export';
 import { ReportPanel } from './panel';
 import type { Pickers } from './pickers';
 import type { RunRequest, Runner } from './runner';
-import { runDefaults, withDefaults } from './settings';
+import { runDefaults, withDefaults, workspaceCache } from './settings';
 import { askNormalization } from './normalizationPick';
-import { calibratedModelPath } from './splitInference';
+import { calibratedModelPath, finetunedModelPath } from './splitInference';
 import type { ReportStore } from './store';
 import { CONFIG_NAME, type ConfigDiagnostics, findWorkspaceConfig } from './workspaceConfig';
 
@@ -28,10 +29,12 @@ export function registerCommands(deps: Deps): vscode.Disposable[] {
     vscode.commands.registerCommand(COMMANDS.scoreWithModel, (uri?: vscode.Uri) => c.scoreWithModel(uri)),
     vscode.commands.registerCommand(COMMANDS.compareModels, (uri?: vscode.Uri, uris?: vscode.Uri[]) => c.compareModels(uri, uris)),
     vscode.commands.registerCommand(COMMANDS.calibrate, (uri?: vscode.Uri) => c.calibrate(uri)),
+    vscode.commands.registerCommand(COMMANDS.finetune, (uri?: vscode.Uri) => c.finetune(uri)),
     vscode.commands.registerCommand(COMMANDS.runConfig, (uri?: vscode.Uri) => c.runConfig(uri)),
     vscode.commands.registerCommand(COMMANDS.openLastReport, () => c.openLastReport()),
     vscode.commands.registerCommand(COMMANDS.exportReport, (chart?: ChartExport) => exportReport(deps.ctx, deps.store, isChartExport(chart) ? chart : undefined)),
     vscode.commands.registerCommand(COMMANDS.openDemo, () => c.openDemo()),
+    vscode.commands.registerCommand(COMMANDS.compareReports, () => compareReports(deps.ctx, deps.store)),
   ];
 }
 
@@ -120,6 +123,42 @@ class Commands {
     }
   }
 
+  /** Energy fine-tuning of the last layer: the same choices as `ood-lens finetune`, written beside the model. */
+  async finetune(model?: vscode.Uri): Promise<void> {
+    if (!(await requireTrust())) return;
+    const m = isOnnx(model) ? model.fsPath : await this.d.pickers.model('Model to fine-tune');
+    if (!m) return;
+    const fit = await this.d.pickers.folder('Fit folder (labelled in-distribution training images)');
+    if (!fit) return;
+    const outliers = await this.d.pickers.outliers(fit);
+    if (!outliers) return;
+    const id = await this.d.pickers.idFolder();
+    if (!id) return;
+    const ood = await this.d.pickers.oodSets(id, [outliers]);
+    if (!ood) return;
+    const calib = await this.d.pickers.calibFolder(id, [...ood, outliers]);
+    if (calib === undefined) return;
+    const out = finetunedModelPath(m);
+    if (await exists(out)) {
+      const overwrite = await vscode.window.showWarningMessage(`${path.basename(out)} exists. Replace it?`, { modal: true }, 'Replace');
+      if (overwrite !== 'Replace') return;
+    }
+    const { runFinetune } = await import('../engine/finetune/run-finetune');
+    const report = await this.d.runner.run({
+      ...this.target(id),
+      label: `Fine-tuning ${path.basename(m)} on ${path.basename(fit)}`,
+      origin: `energy fine-tuning of ${path.basename(m)}`,
+      models: [m],
+      execute: async (hooks) => (await runFinetune({ model: m, fit, outliers, id, ood, calib: calib ?? undefined, out, run: runDefaults() }, hooks)).report,
+    });
+    if (!report) return;
+    this.showPanel();
+    if (report.finetune?.out) {
+      const reveal = await vscode.window.showInformationMessage(`OOD Lens: wrote ${path.basename(out)} next to the original.`, 'Reveal');
+      if (reveal) await vscode.commands.executeCommand('revealInExplorer', vscode.Uri.file(out));
+    }
+  }
+
   /** Runs exactly what oodlens.json says: no questions. */
   async runConfig(uri?: vscode.Uri): Promise<void> {
     if (!(await requireTrust())) return;
@@ -162,6 +201,8 @@ class Commands {
       return;
     }
     const options = withDefaults(parsed.options);
+    // The demo (reportDir given) runs from the extension's storage: no workspace cache for it.
+    if (!reportDir) options.cache ??= workspaceCache(this.target(config.fsPath).baseDir);
     const root = reportDir ? path.dirname(config.fsPath) : vscode.workspace.getWorkspaceFolder(config)?.uri.fsPath;
     const outside = root ? pathsOutside(options, root) : [];
     if (outside.length > 0) {
@@ -192,7 +233,7 @@ class Commands {
     if (calib === undefined) return;
     await this.d.pickers.remember(id, models, { ood, calib });
     for (const m of models) if (!(await askNormalization(m, id))) return;
-    const options: RunOptions = { ...runDefaults(), models, id, ood, calib: calib ?? undefined };
+    const options: RunOptions = { ...runDefaults(), models, id, ood, calib: calib ?? undefined, cache: workspaceCache(this.target(id).baseDir) };
     const names = models.map((m) => path.basename(m)).join(', ');
     const report = await this.d.runner.run({
       ...this.target(id),

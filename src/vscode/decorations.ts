@@ -24,7 +24,7 @@ export class OodDecorations implements vscode.FileDecorationProvider, vscode.Dis
     if (!f) return undefined;
     return {
       badge: 'O',
-      tooltip: `OOD Lens: flagged OOD (${f.model}, ${f.score} ${f.value.toFixed(3)} > threshold ${f.threshold.toFixed(3)})`,
+      tooltip: `OOD Lens: flagged OOD (${f.model}, ${f.score} ${f.value.toFixed(3)} > ${f.configured ? 'the threshold set in oodlens.json' : 'threshold'} ${f.threshold.toFixed(3)})`,
       color: new vscode.ThemeColor('list.warningForeground'),
     };
   }

@@ -34,7 +34,9 @@ export async function exportReport(ctx: vscode.ExtensionContext, store: ReportSt
   switch (pick.format) {
     case 'html': {
       const { renderHtmlReport, loadHtmlAssets } = await import('../engine/report/html');
-      const html = renderHtmlReport(shown.report, loadHtmlAssets(ctx.extensionUri.fsPath), { gates: shown.gates, origin: shown.origin });
+      const { galleryThumbnails } = await import('../engine/report/thumbnails');
+      const thumbnails = await galleryThumbnails(shown.report, shown.baseDir);
+      const html = renderHtmlReport(shown.report, loadHtmlAssets(ctx.extensionUri.fsPath), { gates: shown.gates, origin: shown.origin, thumbnails });
       await saveBytes(shown, 'report.html', 'html', new TextEncoder().encode(html));
       break;
     }

@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
 import { selectGallery } from '../shared/gallery';
 import { type ChartId, type Progress, type ToWebviewMessage, type ViewPayload, type WebviewState, parseFromWebview, toViewReport } from '../shared/protocol';
+import { pickOperatingPoint, useAsDeploymentThreshold } from './deploymentThreshold';
 import { panelHtml } from './panelHtml';
 import { sampleFile, splitFolders } from './samples';
 import type { ReportStore, Shown } from './store';
@@ -113,7 +114,7 @@ export class ReportPanel implements vscode.Disposable {
         if (file) item.src = this.panel.webview.asWebviewUri(vscode.Uri.file(file)).toString();
       }
     }
-    return { report: toViewReport(report, true), gallery, gates: shown.gates, origin: shown.origin, reportFile: shown.file };
+    return { report: toViewReport(report, true), gallery, gates: shown.gates, origin: shown.origin, reportFile: shown.file, history: shown.history, configFile: shown.configPath };
   }
 
   private async receive(raw: unknown): Promise<void> {
@@ -138,6 +139,12 @@ export class ReportPanel implements vscode.Disposable {
       case 'chartImageResponse':
         this.pending.get(m.requestId)?.(m.dataUrl);
         this.pending.delete(m.requestId);
+        break;
+      case 'operatingPointRequest':
+        this.post({ type: 'operatingPoint', requestId: m.requestId, ...(await pickOperatingPoint(this.store, m.model, m.score, m.at)) });
+        break;
+      case 'useThreshold':
+        await useAsDeploymentThreshold(this.store, m.model, m.score, m.threshold);
         break;
     }
   }

@@ -60,9 +60,9 @@ export class Pickers {
     return picked?.[0]?.fsPath;
   }
 
-  /** OOD sets among the ID folder's siblings (names with "ood" pre-selected) plus synthetic noise. */
-  async oodSets(idFolder: string): Promise<string[] | undefined> {
-    const siblings = await siblingFolders(idFolder);
+  /** OOD sets among the ID folder's siblings (names with "ood" pre-selected) plus synthetic noise; `exclude` never offered. */
+  async oodSets(idFolder: string, exclude: string[] = []): Promise<string[] | undefined> {
+    const siblings = (await siblingFolders(idFolder)).filter((s) => !exclude.includes(s.path));
     const remembered = this.answers(idFolder)?.ood;
     const pre = preselectOod(siblings.map((s) => s.path), remembered);
     const preNoise = pre.map(noiseCount).find((n) => n !== undefined);
@@ -86,6 +86,24 @@ export class Pickers {
       out.push(`noise:${parseNoiseInput(answer)}`);
     }
     return out;
+  }
+
+  /**
+   * Training outliers for fine-tuning: synthetic noise (seed 1, so never the images of a test `noise:N`) or a
+   * sibling folder of the fit folder. They are then left out of the OOD sets offered.
+   */
+  async outliers(fitFolder: string): Promise<string | undefined> {
+    const folders: FolderItem[] = (await siblingFolders(fitFolder)).map((s) => ({ label: s.name, description: vscode.workspace.asRelativePath(s.path, false), value: s.path }));
+    const noise: FolderItem = { label: '$(symbol-misc) Synthetic noise', description: `noise:N:1 — ${DEFAULT_NOISE} random images, another seed than the test noise`, value: 'noise' };
+    const picked = await vscode.window.showQuickPick([noise, ...folders], {
+      title: 'Training outliers', placeHolder: 'Images pushed to high energy while fitting; never scored as a test OOD set (Enter: noise)',
+    });
+    if (!picked || picked.value !== 'noise') return picked?.value ?? undefined;
+    const answer = await vscode.window.showInputBox({
+      title: 'Synthetic noise outliers', prompt: 'How many random-noise images to train with', value: String(DEFAULT_NOISE),
+      validateInput: (v) => (parseNoiseInput(v) === undefined ? 'A whole number from 1 to 1,000,000' : undefined),
+    });
+    return answer === undefined ? undefined : `noise:${parseNoiseInput(answer)}:1`;
   }
 
   /** A calibration folder among the siblings ("calib" in its name first), or none. `undefined` = cancelled. */

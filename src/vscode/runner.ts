@@ -5,6 +5,7 @@ import * as vscode from 'vscode';
 import type { Gates } from '../engine/gates';
 import type { Report } from '../engine/report/types';
 import type { Progress, RunHooks } from '../engine/run';
+import { recordHistory } from './history';
 import type { ReportStore } from './store';
 
 export interface RunRequest {
@@ -135,7 +136,8 @@ export class Runner {
     const failed = gates.filter((g) => !g.passed);
     this.log.info(`${req.label}: ${report.partial ? 'cancelled, partial report' : 'done'} in ${(report.durationMs / 1000).toFixed(1)} s → ${file}`);
     for (const g of failed) this.log.warn(`gate ${g.pointer}: ${g.message}`);
-    this.store.set({ report, file, origin: req.origin, baseDir: req.baseDir, gates, configPath: req.configPath });
+    const history = await recordHistory(report, { reportDir: req.reportDir.fsPath, configPath: req.configPath, origin: req.origin, gates }, (m) => this.log.warn(m));
+    this.store.set({ report, file, origin: req.origin, baseDir: req.baseDir, gates, configPath: req.configPath, history });
     if (report.partial) void vscode.window.showWarningMessage(`OOD Lens: run cancelled. The partial report (${report.samples.length} samples) is shown.`);
     else if (failed.length > 0) void vscode.window.showWarningMessage(`OOD Lens: ${failed.length} of ${gates.length} gates failed (see Problems).`);
   }

@@ -21,7 +21,8 @@ export function splitFolders(report: Pick<Report, 'splits'>, baseDir: string | u
   return [...out];
 }
 
-export interface Flag { model: string; score: string; value: number; threshold: number; split: string }
+/** `configured`: the threshold was set in oodlens.json (Use as deployment threshold), not by keepFraction. */
+export interface Flag { model: string; score: string; value: number; threshold: number; split: string; configured: boolean }
 
 /** Samples whose headline score is above the headline model's deployment threshold, by absolute file path. */
 export function flaggedSamples(report: Report, baseDir: string | undefined): Map<string, Flag> {
@@ -34,7 +35,7 @@ export function flaggedSamples(report: Report, baseDir: string | undefined): Map
     const value = s.scores[model]?.[score];
     if (typeof value !== 'number' || !(value > row.threshold)) continue;
     const file = sampleFile(s.path, baseDir);
-    if (file) flags.set(file, { model, score, value, threshold: row.threshold, split: s.split });
+    if (file) flags.set(file, { model, score, value, threshold: row.threshold, split: s.split, configured: row.source === 'config' });
   }
   return flags;
 }

@@ -1,4 +1,5 @@
 // `oodLens.*` settings, read when they are used so a change applies to the next run.
+import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { RunOptions } from '../engine/run';
 import type { PreprocessHints } from '../engine/model/hint-sources';
@@ -32,3 +33,14 @@ export function withDefaults(options: RunOptions, defaults: RunDefaults = runDef
 
 export const decorationsEnabled = (): boolean => vscode.workspace.getConfiguration(SECTION).get<boolean>('decorations.enabled', true);
 export const watchEnabled = (): boolean => vscode.workspace.getConfiguration(SECTION).get<boolean>('watch.enabled', false);
+/** Reports kept in .oodlens/reports besides latest.json (0: none). */
+export const historyKeep = (): number => vscode.workspace.getConfiguration(SECTION).get<number>('history.keep', 20);
+
+/**
+ * The preprocessed-image cache of a workspace folder, `.oodlens/cache`, capped by oodLens.cache.maxSizeMB (0 turns
+ * it off): a re-run (watch mode after a re-export, or the same folders again) reads pixels instead of decoding.
+ */
+export function workspaceCache(folder: string | undefined): RunOptions['cache'] {
+  const mb = vscode.workspace.getConfiguration(SECTION).get<number>('cache.maxSizeMB', 2048);
+  return folder && mb > 0 ? { dir: path.join(folder, '.oodlens', 'cache'), maxBytes: mb * 2 ** 20 } : undefined;
+}

@@ -62,6 +62,10 @@ export function parseNoiseInput(input: string): number | undefined {
   return n >= 1 && n <= 1_000_000 ? n : undefined;
 }
 
+export function finetunedModelPath(model: string): string {
+  return model.replace(/(\.onnx)?$/i, '.energy.onnx');
+}
+
 export function calibratedModelPath(model: string): string {
   return model.replace(/(\.onnx)?$/i, '.calibrated.onnx');
 }

@@ -1,6 +1,7 @@
 // Status bar: the headline numbers of the shown report, or the running job; a click opens the panel.
 import * as vscode from 'vscode';
-import { formatHeadline, headline } from '../shared/headline';
+import { formatHeadlineDelta } from '../engine/history/metrics';
+import { headline } from '../shared/headline';
 import type { Progress } from '../engine/run';
 import type { RunListener } from './runner';
 import type { ReportStore } from './store';
@@ -43,7 +44,8 @@ export class HeadlineStatus implements RunListener, vscode.Disposable {
       return;
     }
     const failed = shown.gates.filter((g) => !g.passed).length;
-    this.item.text = `$(graph) ${formatHeadline(h)}${failed ? ` $(error) ${failed}` : ''}`;
+    const previous = shown.history?.previous;
+    this.item.text = `$(graph) ${formatHeadlineDelta(h, previous?.metrics)}${failed ? ` $(error) ${failed}` : ''}`;
     const tip = new vscode.MarkdownString(undefined, true);
     tip.isTrusted = false;
     tip.appendText(`OOD Lens · ${shown.origin}\n\n`);
@@ -51,6 +53,7 @@ export class HeadlineStatus implements RunListener, vscode.Disposable {
     if (h.auroc) tip.appendText(`\nAUROC ${h.auroc.value.toFixed(3)} on ${h.auroc.split} (weakest OOD split)`);
     if (h.ece) tip.appendText(`\nECE ${h.ece.value.toFixed(3)} on ${h.ece.split}`);
     if (shown.gates.length) tip.appendText(`\nGates: ${shown.gates.length - failed}/${shown.gates.length} passed`);
+    if (previous) tip.appendText(`\nChanges (±) since the previous run of ${previous.origin}, ${new Date(previous.createdAt).toLocaleString()}`);
     tip.appendText('\n\nClick to open the report.');
     this.item.tooltip = tip;
     this.item.backgroundColor = failed ? new vscode.ThemeColor('statusBarItem.errorBackground') : undefined;

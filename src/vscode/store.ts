@@ -3,6 +3,8 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { GateResult } from '../engine/gates';
 import type { Report } from '../engine/report/types';
+import type { HistoryContext } from '../engine/history/types';
+import { loadHistoryContext } from './history';
 import { parseReport } from './reportFile';
 
 export interface Shown {
@@ -16,11 +18,13 @@ export interface Shown {
   gates: GateResult[];
   /** The oodlens.json whose gates were evaluated. */
   configPath?: string;
+  /** Earlier runs of the same config or models, when this report was kept in the history. */
+  history?: HistoryContext;
 }
 
 const LAST_REPORT_KEY = 'oodLens.lastReport';
 
-type Meta = Omit<Shown, 'report' | 'gates'>;
+type Meta = Omit<Shown, 'report' | 'gates' | 'history'>;
 
 export class ReportStore implements vscode.Disposable {
   private shown?: Shown;
@@ -52,11 +56,13 @@ export class ReportStore implements vscode.Disposable {
         file: vscode.Uri.joinPath(f.uri, '.oodlens', 'reports', 'latest.json').fsPath, origin: 'latest report', baseDir: f.uri.fsPath,
       }))];
     for (const meta of candidates) {
-      const report = await loadReport(vscode.Uri.file(meta.file));
-      if (!report) continue;
-      const config = meta.configPath !== undefined ? await configGates(report, meta.configPath, false)
-        : meta.baseDir !== undefined ? await configGates(report, path.join(meta.baseDir, 'oodlens.json'), true) : undefined;
-      this.set({ ...meta, origin: config && meta.configPath === undefined ? 'oodlens.json' : meta.origin, report, configPath: config?.configPath, gates: config?.gates ?? [] });
+      const loaded = await loadReport(vscode.Uri.file(meta.file));
+      if (!loaded) continue;
+      const config = meta.configPath !== undefined ? await configGates(loaded, meta.configPath, false)
+        : meta.baseDir !== undefined ? await configGates(loaded, path.join(meta.baseDir, 'oodlens.json'), true) : undefined;
+      const report = config?.report ?? loaded;
+      const history = await loadHistoryContext(meta.file, report);
+      this.set({ ...meta, origin: config && meta.configPath === undefined ? 'oodlens.json' : meta.origin, report, configPath: config?.configPath, gates: config?.gates ?? [], history });
       return this.shown;
     }
     return undefined;
@@ -68,20 +74,22 @@ export class ReportStore implements vscode.Disposable {
 }
 
 /**
- * Gates are not saved with a report: after a reload they are evaluated again from the config's current text.
+ * Gates are not saved with a report: after a reload they are evaluated again from the config's current text, with
+ * the deployment thresholds it sets (they may have been set after the run).
  * `requireMatch`: the config is only a guess (a workspace's latest.json), so its ID folder must be the report's.
  */
-async function configGates(report: Report, configPath: string, requireMatch: boolean): Promise<{ configPath: string; gates: GateResult[] } | undefined> {
+async function configGates(loaded: Report, configPath: string, requireMatch: boolean): Promise<{ configPath: string; gates: GateResult[]; report: Report } | undefined> {
   let text: string;
   try {
     text = new TextDecoder().decode(await vscode.workspace.fs.readFile(vscode.Uri.file(configPath)));
   } catch {
     return undefined;
   }
-  const [{ parseConfig }, { evaluateGates }] = await Promise.all([import('../engine/config'), import('../engine/gates')]);
-  const { options, gates } = parseConfig(text, configPath);
-  if (requireMatch && !(options && sameRun(report, options.id, options.models))) return undefined;
-  return { configPath, gates: gates ? evaluateGates(report, gates) : [] };
+  const [{ parseConfig }, { evaluateGates }, { withConfiguredThresholds }] = await Promise.all([import('../engine/config'), import('../engine/gates'), import('../engine/operating-point')]);
+  const { options, gates, thresholds } = parseConfig(text, configPath);
+  if (requireMatch && !(options && sameRun(loaded, options.id, options.models))) return undefined;
+  const report = thresholds?.length ? withConfiguredThresholds(loaded, thresholds) : loaded;
+  return { configPath, report, gates: gates ? evaluateGates(report, gates) : [] };
 }
 
 function sameRun(report: Report, id: string, models: string[]): boolean {

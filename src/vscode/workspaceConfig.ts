@@ -2,7 +2,8 @@
 // parse issues and failing gates (on the failing key), cleared when they pass.
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { formatHeadline, headline } from '../shared/headline';
+import { formatHeadlineDelta } from '../engine/history/metrics';
+import { headline } from '../shared/headline';
 import type { ReportStore } from './store';
 
 export const CONFIG_NAME = 'oodlens.json';
@@ -41,7 +42,9 @@ export class ConfigCodeLens implements vscode.CodeLensProvider, vscode.Disposabl
     if (shown && h) {
       const failed = shown.gates.filter((g) => !g.passed).length;
       const gates = shown.configPath === doc.uri.fsPath && shown.gates.length ? ` · gates ${shown.gates.length - failed}/${shown.gates.length}` : '';
-      lenses.unshift(new vscode.CodeLens(top, { title: `OOD Lens: ${formatHeadline(h)}${gates}`, command: 'oodLens.openLastReport', tooltip: `${h.model} · ${h.score ?? ''} · ${shown.origin}` }));
+      const previous = shown.history?.previous;
+      const since = previous ? ` · (±) since the run of ${new Date(previous.createdAt).toLocaleString()}` : '';
+      lenses.unshift(new vscode.CodeLens(top, { title: `OOD Lens: ${formatHeadlineDelta(h, previous?.metrics)}${gates}`, command: 'oodLens.openLastReport', tooltip: `${h.model} · ${h.score ?? ''} · ${shown.origin}${since}` }));
       lenses.push(new vscode.CodeLens(top, { title: 'Open Report', command: 'oodLens.openLastReport' }));
     }
     return lenses;

@@ -102,7 +102,7 @@ test('a corrupted saved report is refused with a reason, never a throw', () => {
     ['', /^not JSON \(/],
     ['null', /^not a JSON object$/],
     ['"a report"', /^not a JSON object$/],
-    [JSON.stringify({ ...loadFixture(), schemaVersion: 99 }), /^schemaVersion 99 is not 1$/],
+    [JSON.stringify({ ...loadFixture(), schemaVersion: 99 }), /^schemaVersion 99 is not 2$/],
     [JSON.stringify({ ...loadFixture(), samples: {}, ood: 'none' }), /^missing samples, ood$/],
   ];
   for (const [text, reason] of cases) {

@@ -17,6 +17,7 @@ test('every command id is contributed with its contract title', () => {
   assert.equal(titles['oodLens.calibrate'], 'OOD Lens: Calibrate Model');
   assert.equal(titles['oodLens.runConfig'], 'OOD Lens: Run Workspace Config');
   assert.equal(titles['oodLens.openDemo'], 'OOD Lens: Open Demo');
+  assert.equal(titles['oodLens.compareReports'], 'OOD Lens: Compare Reports…');
 });
 
 test('Explorer menus show only where they apply, and run commands only in a trusted workspace', () => {
@@ -35,11 +36,12 @@ test('settings and schema are contributed with the documented defaults', () => {
     {
       'oodLens.executionProviders': ['auto'], 'oodLens.preprocess': {}, 'oodLens.batchSize': 64, 'oodLens.defaultScores': [], 'oodLens.histogramBins': 30,
       'oodLens.eceBins': 15, 'oodLens.keepFraction': 0.95, 'oodLens.decorations.enabled': true, 'oodLens.watch.enabled': false,
+      'oodLens.cache.maxSizeMB': 2048, 'oodLens.history.keep': 20,
     });
   assert.deepEqual(pkg.contributes.jsonValidation, [{ fileMatch: 'oodlens.json', url: './schemas/oodlens.schema.json' }]);
   const schema = JSON.parse(readFileSync(join(root, 'schemas', 'oodlens.schema.json'), 'utf8'));
   assert.deepEqual(Object.keys(schema.properties.gates.properties).sort(),
-    ['accuracy_min', 'aupr_in_min', 'aupr_out_min', 'aurc_max', 'auroc_min', 'calibration_stage', 'conformal_alpha', 'conformal_method', 'coverage_min', 'ece_max', 'fpr95_max', 'model', 'score', 'set_size_max']);
+    ['accuracy_min', 'aupr_in_min', 'aupr_out_min', 'aurc_max', 'auroc_min', 'calibration_stage', 'conformal_alpha', 'conformal_method', 'coverage_min', 'ece_max', 'fpr95_max', 'id_flagged_max', 'model', 'ood_flagged_min', 'score', 'set_size_max']);
   // The setting takes the same preprocessing keys as oodlens.json (those that make sense for every model).
   const setting = p['oodLens.preprocess'] as { properties: Record<string, unknown> };
   for (const [k, v] of Object.entries(setting.properties)) assert.deepEqual(v, schema.properties.preprocess.properties[k], k);

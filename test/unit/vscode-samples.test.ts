@@ -53,5 +53,5 @@ test('a saved file that is not a report is refused with a reason', () => {
   assert.ok(parseReport(JSON.stringify(loadFixture())).report);
   assert.match(parseReport('{').error!, /not JSON/);
   assert.match(parseReport('[]').error!, /schemaVersion/);
-  assert.match(parseReport(JSON.stringify({ schemaVersion: 1, models: [] })).error!, /missing splits/);
+  assert.match(parseReport(JSON.stringify({ schemaVersion: 2, models: [] })).error!, /missing splits/);
 });

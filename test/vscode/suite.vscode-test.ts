@@ -17,13 +17,14 @@ const checks: [string, () => Promise<void>][] = [
   }],
   ['settings are contributed with their defaults', async () => {
     const c = vscode.workspace.getConfiguration('oodLens');
-    assert.deepEqual(c.get('executionProviders'), ['cpu']);
+    assert.deepEqual(c.get('executionProviders'), ['auto']);
     assert.equal(c.get('batchSize'), 64);
     assert.equal(c.get('histogramBins'), 30);
     assert.equal(c.get('eceBins'), 15);
     assert.equal(c.get('keepFraction'), 0.95);
     assert.equal(c.get('decorations.enabled'), true);
     assert.equal(c.get('watch.enabled'), false);
+    assert.equal(c.get('history.keep'), 20);
   }],
   ['Open Last Report with no report asks instead of failing', async () => {
     // Resolves once the information message is shown; it must not throw.

@@ -1,4 +1,4 @@
-import type { CalibratorRow, EnsembleSummary, CalibrationRow, CurveSet, HistogramSet, ModelInfo, OodRow, ProjectionSet, Report, SampleRow, SplitInfo, ThresholdRow } from '../report/types';
+import type { CalibratorRow, EnsembleSummary, CalibrationRow, CurveSet, HistogramSet, ModelInfo, OodRow, ProjectionSet, Report, SampleRow, SplitInfo, SplitRole, ThresholdRow } from '../report/types';
 import { REPORT_SCHEMA_VERSION } from '../report/types';
 import type { ModelPlan } from '../model/inspect';
 import type { RunOptions } from '../options';
@@ -19,6 +19,7 @@ import { sampleRows } from '../report/sample-rows';
 import { UserError } from '../util/errors';
 import { METHOD_NAMES, METHODS } from '../ood/registry';
 import { conformalRows, selectiveRows } from './trust-report';
+import { configuredThreshold } from '../operating-point';
 
 export interface RunData {
   models: { plan: ModelPlan; provider: string; outputKind: 'logits' | 'probabilities'; featuresPooled?: boolean; cpuCheck?: ModelInfo['cpuCheck']; normalizationCheck?: ModelInfo['normalizationCheck'] }[];
@@ -107,6 +108,7 @@ export function buildReport(data: RunData, opts: RunOptions, ctx: { started: num
   const thresholds: ThresholdRow[] = [];
   const histograms: HistogramSet[] = [];
   const fitOn = calibOut ?? idOut;
+  const matched = new Set<string>();
   for (const s of allScored) {
     const id = idOut && s.perSplit.get(idOut.plan.name);
     const fitted = fitOn && s.perSplit.get(fitOn.plan.name);
@@ -135,17 +137,23 @@ export function buildReport(data: RunData, opts: RunOptions, ctx: { started: num
       }
       if (!fitted || !(score in fitted.scores)) continue;
       const fit = sortedOf(fitted.scores[score]).sorted;
-      const t = thresholdOfSorted(fit, keep);
+      const configured = configuredThreshold(opts.thresholds, s.name, score);
+      const t = configured ?? thresholdOfSorted(fit, keep);
       const flagged: Record<string, number> = {};
       const bySplit = new Map<string, Float64Array>();
       for (const [split, v] of s.perSplit) {
         flagged[split] = flaggedFraction(v.scores[score], t);
         bySplit.set(split, v.scores[score]);
       }
-      const row: ThresholdRow = { model: s.name, score, fittedOn: fitOn!.plan.name, keepFraction: keep, threshold: t, flagged };
+      // A threshold set in the config overrides the keepFraction rule; the row says so and what it keeps.
+      const row: ThresholdRow = configured === undefined
+        ? { model: s.name, score, fittedOn: fitOn!.plan.name, keepFraction: keep, threshold: t, flagged }
+        : { model: s.name, score, fittedOn: fitOn!.plan.name, keepFraction: 1 - flagged[fitOn!.plan.name], threshold: t, flagged, source: 'config' };
+      if (configured !== undefined) matched.add(`${s.name}\u0000${score}`);
       if (score === 'entropy') {
         const e = scaledEntropyOfSorted(fit, keep);
-        row.minMaxScaled = { threshold: e.scaled, min: e.min, max: e.max };
+        const scaled = configured === undefined ? e.scaled : e.max > e.min ? (t - e.min) / (e.max - e.min) : 0;
+        row.minMaxScaled = { threshold: scaled, min: e.min, max: e.max };
       }
       thresholds.push(row);
       histograms.push(histogram(s.name, score, bySplit, opts.histogramBins ?? DEFAULTS.histogramBins, Number.isFinite(t) ? t : null));
@@ -157,11 +165,15 @@ export function buildReport(data: RunData, opts: RunOptions, ctx: { started: num
     }
   }
 
+  for (const c of opts.thresholds ?? []) {
+    if (!matched.has(`${c.model}\u0000${c.score}`)) warn(`thresholds: this run has no ${c.model} / ${c.score} to set the threshold of; that entry is ignored`);
+  }
+
   const calibration: CalibrationRow[] = [];
   const calibrators: CalibratorRow[] = [];
   for (const s of allScored) {
     if (!idOut) continue;
-    const res = calibrationReport(s, idOut.plan.name, calibOut?.plan.name, opts.eceBins ?? DEFAULTS.eceBins, data.features && ((m, sp, n) => data.features!.fullFeatures(m, sp, n)), warn);
+    const res = calibrationReport(s, idOut.plan.name, calibOut?.plan.name, opts.eceBins ?? DEFAULTS.eceBins, data.features && ((m, sp, n) => data.features!.fullFeatures(m, sp, n)), warn, opts.conformalAlpha ?? DEFAULTS.conformalAlpha);
     if (res) {
       calibration.push(res.row);
       calibrators.push(...res.calibrators);
@@ -182,10 +194,11 @@ export function buildReport(data: RunData, opts: RunOptions, ctx: { started: num
     for (const note of data.features.notes) warn(note);
   }
 
+  // Outlier splits (fine-tuning) never reach RunData: every role here is a report's.
   const splits: SplitInfo[] = data.splits.map((o) => ({
-    name: o.plan.name, role: o.plan.role, source: o.plan.source, count: o.paths.length, skipped: o.skipped, classes: o.plan.classes,
+    name: o.plan.name, role: o.plan.role as SplitRole, source: o.plan.source, count: o.paths.length, skipped: o.skipped, classes: o.plan.classes,
   }));
-  for (const p of data.unreached) splits.push({ name: p.name, role: p.role, source: p.source, count: 0, skipped: p.skipped, classes: p.classes });
+  for (const p of data.unreached) splits.push({ name: p.name, role: p.role as SplitRole, source: p.source, count: 0, skipped: p.skipped, classes: p.classes });
   for (const o of data.splits) if (o.skipped.length) warn(`"${o.plan.name}": ${o.skipped.length} file(s) skipped (see splits[].skipped for reasons)`);
   if (ctx.partial) warn('The run was cancelled: every number covers only the samples scored before that');
 
@@ -194,7 +207,7 @@ export function buildReport(data: RunData, opts: RunOptions, ctx: { started: num
     const first = allScored[0]?.perSplit.get(split.plan.name);
     const models = allScored.flatMap((s) => {
       const v = s.perSplit.get(split.plan.name);
-      return v ? [{ name: s.name, prediction: v.prediction, scores: v.scores }] : [];
+      return v ? [{ name: s.name, prediction: v.prediction, scores: v.scores, logits: v.logits, k: s.k }] : [];
     });
     for (const row of sampleRows({ split: split.plan.name, paths: split.paths, labels: first?.labels ?? null, models })) samples.push(row);
   }
@@ -217,6 +230,7 @@ export function buildReport(data: RunData, opts: RunOptions, ctx: { started: num
       eceBins: opts.eceBins ?? DEFAULTS.eceBins,
       histogramBins: opts.histogramBins ?? DEFAULTS.histogramBins,
       keepFraction: keep,
+      ...(opts.thresholds?.length ? { thresholds: opts.thresholds } : {}),
       bootstrap: opts.bootstrap ?? 0,
       seed: opts.seed ?? DEFAULTS.seed,
     },

@@ -19,9 +19,9 @@ export interface LinearCalibrator {
   /** Input width (k for scaling maps, d for logistic regression) and classes. */
   d: number;
   k: number;
-  /** Row-major [k, d]; for vector scaling the diagonal only (length k). */
-  weights: Float32Array;
-  bias: Float32Array;
+  /** Row-major [k, d]; for vector scaling the diagonal only (length k). Full precision: apply() uses these. */
+  weights: Float64Array;
+  bias: Float64Array;
   /** Final objective value and optimizer report. */
   objective: number;
   iterations: number;
@@ -105,12 +105,10 @@ function fit(kind: LinearCalibrator['kind'], X: Float32Array, labels: Int32Array
     return f;
   };
   const res = lbfgs(fg, x0, { maxIterations: opts.maxIterations ?? 1000 });
-  const weights = Float32Array.from(res.x.subarray(0, nw));
-  const bias = Float32Array.from(res.x.subarray(nw));
   const W64 = res.x.slice(0, nw);
   const b64 = res.x.slice(nw);
   return {
-    kind, d, k, weights, bias,
+    kind, d, k, weights: W64, bias: b64,
     objective: res.f,
     iterations: res.iterations,
     converged: res.converged,

@@ -1,15 +1,17 @@
-// A split given as a table instead of a folder: a Kaggle CSV, a labelling tool's JSONL, a TSV. Columns: `path`
+// A split given as a table instead of a folder: a Kaggle CSV, a labelling tool's JSONL, a TSV, a Parquet file
+// (a Hugging Face `datasets` export). Columns: `path`
 // (relative to the manifest, or absolute), optional `label` (class name or index) and `split` (several splits in
 // one file: `train.csv#split=test`). Files that are not there are skipped with a reason, like unreadable ones.
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { UserError } from '../util/errors';
+import { openParquet, readRows, rowGroups } from '../parquet/read';
 import { PathList } from './path-list';
 import type { DatasetListing } from './image-files';
 
 const PATH_KEYS = ['path', 'file', 'filename', 'filepath', 'image', 'image_path'];
 const LABEL_KEYS = ['label', 'class', 'target', 'y', 'category'];
-const MANIFEST = /\.(csv|tsv|jsonl|ndjson)$/i;
+const MANIFEST = /\.(csv|tsv|jsonl|ndjson|parquet)$/i;
 
 /** `file.csv#split=test` → the file and the split value; null when `source` is not a manifest. */
 export function parseManifestSource(source: string): { file: string; split?: string } | null {
@@ -61,6 +63,23 @@ function parseRows(text: string, file: string): Row[] {
   return rest.map((cells) => Object.fromEntries(keys.map((k, i) => [k, cells[i] === '' ? undefined : cells[i]])));
 }
 
+/** The path, label and split columns of a Parquet manifest, as text like a CSV's cells. */
+async function parquetRows(file: string): Promise<Row[]> {
+  const t = await openParquet(file);
+  try {
+    const keys = t.columns.filter((c) => [...PATH_KEYS, ...LABEL_KEYS, 'split'].includes(c.toLowerCase()));
+    const rows: Row[] = [];
+    for (const g of rowGroups(t)) {
+      for (const r of await readRows(t, keys, g.start, g.end)) {
+        rows.push(Object.fromEntries(keys.map((k, i) => [k.toLowerCase(), r[i] === null || r[i] === undefined ? undefined : String(r[i])])));
+      }
+    }
+    return rows;
+  } finally {
+    await t.close();
+  }
+}
+
 const column = (keys: string[], row: Row | undefined) => keys.find((k) => row && k in row);
 
 /**
@@ -68,10 +87,14 @@ const column = (keys: string[], row: Row | undefined) => keys.find((k) => row &&
  * by name. Integer labels name the model's class indices (`classIndices`), other labels its class names.
  */
 export async function listManifest(file: string, split?: string): Promise<DatasetListing & { classIndices: boolean }> {
-  const text = await fs.readFile(file, 'utf8').catch(() => {
-    throw new UserError(`Manifest not found: ${file}`);
-  });
-  let rows = parseRows(text, file);
+  let rows: Row[];
+  if (/\.parquet$/i.test(file)) rows = await parquetRows(file);
+  else {
+    const text = await fs.readFile(file, 'utf8').catch(() => {
+      throw new UserError(`Manifest not found: ${file}`);
+    });
+    rows = parseRows(text, file);
+  }
   const pathKey = column(PATH_KEYS, rows[0]);
   if (!pathKey) throw new UserError(`${file}: no path column (one of ${PATH_KEYS.join(', ')})`);
   const labelKey = column(LABEL_KEYS, rows[0]);

@@ -2,6 +2,7 @@ import type { Worker } from 'node:worker_threads';
 import { startBundledWorker } from '../util/bundled-script';
 import { trackThreads } from '../inference/live-threads';
 import type { DecodeJob, DecodeReply, DecodeResult } from './decode-messages';
+import { sharpForThreads } from './decode';
 
 interface Thread {
   worker: Worker;
@@ -36,18 +37,20 @@ export class DecodePool {
     }
   }
 
-  decode(job: Omit<DecodeJob, 'id'>): Promise<DecodeResult> {
+  decode(job: Omit<DecodeJob, 'id' | 'sharp'>): Promise<DecodeResult> {
     const t = this.threads.reduce((a, b) => (b.pending.size < a.pending.size ? b : a));
     const id = this.nextId++;
+    const sharp = 'files' in job.source && sharpForThreads(job.source.files);
     return new Promise((resolve, reject) => {
       t.pending.set(id, { resolve, reject });
       const reuse = (job.reuse ?? []).flatMap((r) => (r ? [r.buffer as ArrayBuffer] : []));
-      t.worker.postMessage({ ...job, id } satisfies DecodeJob, reuse);
+      t.worker.postMessage({ ...job, id, sharp } satisfies DecodeJob, reuse);
     });
   }
 
   /**
-   * Ends the threads without waiting: each stops after the image it is decoding and then exits on its own.
+   * Ends the threads without waiting: each stops after the images it is decoding (its sharp calls in flight
+   * return first) and then exits on its own.
    * Terminating one inside zlib's inflate aborts the process ("close before init" in node_zlib.cc), so they are
    * never terminated; a process waits for them with inferenceThreadsStopped() before it exits.
    */

@@ -1,46 +1,20 @@
 import { closeSync, constants as fsConstants, fstatSync, openSync, promises as fs, readSync } from 'node:fs';
-import type { Sharp, SharpOptions } from 'sharp';
 import { decodeSimplePng, type RawImage } from './png-fast';
 import type { PreprocessSpec } from './preprocess';
 import { modelPixels } from './pipeline';
-import { FORMAT_NAMES, SNIFF_BYTES, sniffImage, type ImageFormat } from './sniff';
+import { SNIFF_BYTES, sniffImage, type ImageFormat } from './sniff';
+import { DecodeError, decodeDraft, decodeWithSharp, draftApplies } from './sharp-decode';
+import { jpegHeader } from './jpeg-header';
 
-/**
- * Decoding limit: a 10,000 × 10,000 image is accepted; a header claiming more than 625 megapixels (a
- * decompression bomb) is refused before any pixel is decoded.
- */
-export const MAX_INPUT_PIXELS = 25_000 * 25_000;
+export { DecodeError, MAX_INPUT_PIXELS, sharpForThreads } from './sharp-decode';
+
 /** Files up to this size are read into memory (the PNG fast path needs the bytes); larger ones stream from disk. */
 export const IN_MEMORY_BYTES = 8 * 1024 * 1024;
-/**
- * Images are decoded whole and resized with PIL's arithmetic (pipeline.ts) up to this side length: 36 MP of RGB
- * is 108 MB. Larger ones (48 MP phone photos, 10,000 × 10,000 scans) are first shrunk by libvips while streaming,
- * so they are not bit-exact with PIL, which would hold the whole image in memory.
- */
-export const EXACT_MAX_SIDE = 6000;
-
-type SharpFactory = ((input?: Buffer | string, options?: SharpOptions) => Sharp) & { concurrency(n: number): void; cache(on: boolean): void };
-let sharpModule: SharpFactory | undefined;
-/** sharp loads on first use, so activating the extension or listing folders does not pay for libvips. */
-function sharp(): SharpFactory {
-  if (!sharpModule) {
-    sharpModule = require('sharp') as SharpFactory;
-    // Parallelism comes from decoding several files at once; one libvips thread per image avoids oversubscription.
-    sharpModule.concurrency(1);
-    // Every file is decoded once: libvips' operation cache would only hold memory and open files.
-    sharpModule.cache(false);
-  }
-  return sharpModule;
-}
-
-export class DecodeError extends Error {}
 
 /** The reason a sample is skipped: a DecodeError's own words, anything else (a bug, a native failure) wrapped. */
 export function decodeFailure(e: unknown): string {
   return e instanceof DecodeError ? e.message : `cannot decode (${e instanceof Error ? e.message : String(e)})`;
 }
-
-type Input = { bytes: Buffer; head: Uint8Array } | { file: string; head: Uint8Array };
 
 function readFailure(e: unknown): DecodeError {
   const code = (e as NodeJS.ErrnoException).code;
@@ -60,16 +34,17 @@ const scratch = Buffer.allocUnsafe(SYNC_READ_BYTES);
 const OPEN_FLAGS = fsConstants.O_RDONLY | (fsConstants.O_NONBLOCK ?? 0);
 
 /**
- * Reads `file` whole when it fits the scratch buffer. The bytes stay valid only until the next call, so the
- * caller must be done with them before it awaits anything. Returns the size instead when the file is larger.
+ * Reads `file` into the scratch buffer: whole when it fits, else its first SYNC_READ_BYTES. The bytes stay valid
+ * only until the next call, so the caller must be done with them before it awaits anything.
  */
-function readSmall(file: string): { bytes: Buffer } | { size: number } {
+function readStart(file: string): { bytes: Buffer; whole: boolean; size: number } {
   let fd: number | undefined;
   try {
     fd = openSync(file, OPEN_FLAGS);
     const n = readSync(fd, scratch, 0, SYNC_READ_BYTES, 0);
     if (n === 0) throw new DecodeError('empty file (0 bytes)');
-    return n < SYNC_READ_BYTES ? { bytes: scratch.subarray(0, n) } : { size: fstatSync(fd).size };
+    const whole = n < SYNC_READ_BYTES;
+    return { bytes: scratch.subarray(0, n), whole, size: whole ? n : fstatSync(fd).size };
   } catch (e) {
     throw e instanceof DecodeError ? e : readFailure(e);
   } finally {
@@ -77,38 +52,61 @@ function readSmall(file: string): { bytes: Buffer } | { size: number } {
   }
 }
 
-async function readLarge(file: string, size: number): Promise<Input> {
+async function readWhole(file: string): Promise<Buffer> {
   try {
-    if (size <= IN_MEMORY_BYTES) {
-      const bytes = await fs.readFile(file);
-      return { bytes, head: bytes.subarray(0, SNIFF_BYTES) };
-    }
-    const handle = await fs.open(file, 'r');
-    try {
-      const head = new Uint8Array(SNIFF_BYTES);
-      const { bytesRead } = await handle.read(head, 0, SNIFF_BYTES, 0);
-      return { file, head: head.subarray(0, bytesRead) };
-    } finally {
-      await handle.close();
-    }
+    return await fs.readFile(file);
   } catch (e) {
     throw readFailure(e);
   }
 }
 
+/** A file the synchronous step left for sharp: its format, and its bytes (an own copy) when it was read whole. */
+export interface Pending {
+  file: string;
+  format: ImageFormat;
+  size: number;
+  bytes?: Buffer;
+}
+
 /**
- * The synchronous part of decoding, for worker threads: reads the file and, when it is a PNG the fast path
- * handles, makes the model pixels for each spec. Returns null when the file needs sharp (another format, a large
- * file or image, EXIF); throws DecodeError when it cannot be read or is not an image.
+ * The synchronous step of decoding: reads the file, identifies it, and when it is a PNG the fast path handles,
+ * makes the model pixels for each spec. Otherwise returns what decodeSlow needs. Throws DecodeError when the file
+ * cannot be read or is not an image.
  */
-export function decodeFast(file: string, specs: readonly PreprocessSpec[]): RawImage[] | null {
-  const small = readSmall(file);
-  if (!('bytes' in small)) return null;
-  const sniffed = sniffImage(small.bytes.subarray(0, SNIFF_BYTES));
+export function decodeFast(file: string, specs: readonly PreprocessSpec[]): RawImage[] | Pending {
+  const start = readStart(file);
+  const sniffed = sniffImage(start.bytes.subarray(0, SNIFF_BYTES));
   if ('refused' in sniffed) throw new DecodeError(sniffed.refused);
-  if (sniffed.format !== 'png') return null;
-  const img = decodeSimplePng(small.bytes);
-  return img && specs.map((s) => modelPixels(img, s));
+  const { format } = sniffed;
+  if (!start.whole) return { file, format, size: start.size };
+  const img = format === 'png' ? decodeSimplePng(start.bytes) : null;
+  if (img) return specs.map((s) => modelPixels(img, s));
+  // sharp reads its input on another thread, after the scratch buffer is reused: it gets its own copy.
+  return { file, format, size: start.size, bytes: Buffer.from(start.bytes) };
+}
+
+/**
+ * The rest of decoding, with sharp (libvips, on libuv's threads): the image is decoded once per EXIF setting the
+ * specs ask for, then converted, resized and cropped in JavaScript as PIL does (pipeline.ts); a JPEG under a
+ * jpegDraft spec is decoded at a reduced scale and resized by libvips instead (sharp-decode.ts). Files up to
+ * IN_MEMORY_BYTES are read into memory (a large PNG may still take the fast path); larger ones stream from disk.
+ */
+export async function decodeSlow(p: Pending, specs: readonly PreprocessSpec[]): Promise<RawImage[]> {
+  const bytes = p.bytes ?? (p.size <= IN_MEMORY_BYTES ? await readWhole(p.file) : undefined);
+  const img = !p.bytes && bytes && p.format === 'png' ? decodeSimplePng(bytes) : null;
+  if (img) return specs.map((s) => modelPixels(img, s));
+  const header = bytes && p.format === 'jpeg' && specs.some(draftApplies) ? jpegHeader(bytes) : null;
+  const decoded = new Map<boolean, Promise<RawImage>>();
+  const whole = (exif: boolean) => {
+    let d = decoded.get(exif);
+    if (!d) decoded.set(exif, (d = decodeWithSharp(bytes ?? p.file, exif, p.format)));
+    return d;
+  };
+  return Promise.all(specs.map(async (s) => {
+    if (!header || !bytes || !draftApplies(s)) return modelPixels(await whole(s.exif), s);
+    const turned = s.exif && header.orientation >= 5;
+    return decodeDraft(bytes, s, turned ? header.height : header.width, turned ? header.width : header.height);
+  }));
 }
 
 /**
@@ -118,47 +116,6 @@ export function decodeFast(file: string, specs: readonly PreprocessSpec[]): RawI
  * short reason on anything else.
  */
 export async function decodeImage(file: string, spec: PreprocessSpec): Promise<RawImage> {
-  // Everything up to the first await runs synchronously, which is what makes the shared scratch buffer safe.
-  const small = readSmall(file);
-  const input: Input = 'bytes' in small ? { bytes: small.bytes, head: small.bytes.subarray(0, SNIFF_BYTES) } : await readLarge(file, small.size);
-  const sniffed = sniffImage(input.head);
-  if ('refused' in sniffed) throw new DecodeError(sniffed.refused);
-  if ('bytes' in input && sniffed.format === 'png') {
-    const fast = decodeSimplePng(input.bytes);
-    if (fast) return modelPixels(fast, spec);
-  }
-  // sharp reads its input on another thread after this returns: it gets its own copy of the scratch bytes.
-  const source = 'file' in input ? input.file : 'bytes' in small ? Buffer.from(input.bytes) : input.bytes;
-  return modelPixels(await decodeWithSharp(source, spec.exif, sniffed.format), spec);
-}
-
-/** The whole image as 8-bit pixels (alpha kept as a channel), shrunk only past EXACT_MAX_SIDE. */
-async function decodeWithSharp(input: Buffer | string, exif: boolean, format: ImageFormat): Promise<RawImage> {
-  try {
-    // failOn 'warning': a truncated or corrupt file is refused instead of scored with grey where data is missing.
-    let img = sharp()(input, { limitInputPixels: MAX_INPUT_PIXELS, sequentialRead: true, animated: false, failOn: 'warning' });
-    if (exif) img = img.rotate();
-    const { data, info } = await img
-      .resize(EXACT_MAX_SIDE, EXACT_MAX_SIDE, { fit: 'inside', withoutEnlargement: true, kernel: 'linear' })
-      .raw({ depth: 'uchar' })
-      .toBuffer({ resolveWithObject: true });
-    return { data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), width: info.width, height: info.height, channels: info.channels };
-  } catch (e) {
-    throw new DecodeError(describeSharpError(e, FORMAT_NAMES[format]));
-  }
-}
-
-function describeSharpError(e: unknown, format: string): string {
-  const detail = (e instanceof Error ? e.message : String(e)).split('\n')[0]
-    .replace(/^Input (buffer|file) (has corrupt header|contains unsupported image format):?\s*/i, '')
-    .replace(/^(VipsJpeg|vipspng|gifload|webpload|tiff2vips|heifload|VipsForeignLoad\w*):\s*/i, '')
-    .trim().slice(0, 200);
-  if (/pixel limit/i.test(detail)) return `image too large (over ${MAX_INPUT_PIXELS.toLocaleString('en-US')} pixels)`;
-  // libvips reports a failOn warning either by its cause or, depending on thread timing, only as "Warning treated
-  // as error": both mean the data is damaged, so both read as truncated or corrupt.
-  const whole = e instanceof Error ? e.message : String(e);
-  if (/premature end|truncat|unexpected end|not enough data|read error|out of data|short read|end of file|EOF|treated as error/i.test(whole)) {
-    return `truncated or corrupt ${format}${detail ? ` (${detail})` : ''}`;
-  }
-  return `cannot decode ${format}${detail ? ` (${detail})` : ''}`;
+  const fast = decodeFast(file, [spec]);
+  return Array.isArray(fast) ? fast[0] : (await decodeSlow(fast, [spec]))[0];
 }

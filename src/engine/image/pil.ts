@@ -35,34 +35,56 @@ const ONE = 1 << PRECISION_BITS, HALF = 1 << (PRECISION_BITS - 1);
 /** Fixed-point taps per output pixel: bounds holds [first source index, tap count] pairs, k holds ksize slots per pixel. */
 interface Coeffs { bounds: Int32Array; k: Int32Array; ksize: number }
 
-function coefficients(inSize: number, outSize: number, f: Filter): Coeffs {
+/** A rectangle of an image, in that image's pixels. */
+export interface Rect { x: number; y: number; width: number; height: number }
+
+/** The taps of output pixels from .. from + count − 1 of a resize from inSize to outSize. */
+function coefficients(inSize: number, outSize: number, f: Filter, from: number, count: number): Coeffs {
   const scale = inSize / outSize, filterscale = Math.max(scale, 1); // widen the kernel only when downscaling
   const support = f.support * filterscale, ksize = Math.ceil(support) * 2 + 1;
   const inv = 1 / filterscale; // Pillow multiplies by the reciprocal; dividing would round differently
-  const bounds = new Int32Array(outSize * 2), k = new Int32Array(outSize * ksize), w = new Float64Array(ksize);
-  for (let xx = 0; xx < outSize; xx++) {
-    const center = (xx + 0.5) * scale;
+  const bounds = new Int32Array(count * 2), k = new Int32Array(count * ksize), w = new Float64Array(ksize);
+  for (let i = 0; i < count; i++) {
+    const center = (from + i + 0.5) * scale;
     const xmin = Math.max(Math.trunc(center - support + 0.5), 0);
     const n = Math.min(Math.trunc(center + support + 0.5), inSize) - xmin;
     let sum = 0;
     for (let x = 0; x < n; x++) sum += (w[x] = f.fn((x + xmin - center + 0.5) * inv));
     for (let x = 0; x < n; x++) {
       const v = (sum !== 0 ? w[x] / sum : w[x]) * ONE;
-      k[xx * ksize + x] = Math.trunc(v < 0 ? v - 0.5 : v + 0.5); // round half away from zero
+      k[i * ksize + x] = Math.trunc(v < 0 ? v - 0.5 : v + 0.5); // round half away from zero
     }
-    bounds[2 * xx] = xmin, bounds[2 * xx + 1] = n;
+    bounds[2 * i] = xmin, bounds[2 * i + 1] = n;
   }
   return { bounds, k, ksize };
 }
 
 // Uint8ClampedArray stores an integer by clamping to 0..255, which is exactly Pillow's clip8 after the shift.
-function horizontal(src: Uint8Array, srcW: number, ch: number, y0: number, rows: number, outW: number, co: Coeffs): Uint8ClampedArray {
+// One function per channel count keeps each hot loop free of channel tests and its accumulators in registers.
+function horizontal3(src: Uint8Array, srcW: number, y0: number, rows: number, co: Coeffs, outW: number): Uint8ClampedArray {
+  const { bounds, k, ksize } = co, out = new Uint8ClampedArray(outW * rows * 3);
+  for (let y = 0, o = 0; y < rows; y++) {
+    const row = (y + y0) * srcW * 3;
+    for (let xx = 0, kb = 0; xx < outW; xx++, o += 3, kb += ksize) {
+      const n = bounds[2 * xx + 1];
+      let s0 = HALF, s1 = HALF, s2 = HALF;
+      for (let t = 0, p = row + bounds[2 * xx] * 3; t < n; t++, p += 3) {
+        const kt = k[kb + t];
+        s0 += src[p] * kt, s1 += src[p + 1] * kt, s2 += src[p + 2] * kt;
+      }
+      out[o] = s0 >> PRECISION_BITS, out[o + 1] = s1 >> PRECISION_BITS, out[o + 2] = s2 >> PRECISION_BITS;
+    }
+  }
+  return out;
+}
+
+/** Any channel count: one accumulator per channel so each tap weight is loaded once. */
+function horizontalN(src: Uint8Array, srcW: number, ch: number, y0: number, rows: number, co: Coeffs, outW: number): Uint8ClampedArray {
   const { bounds, k, ksize } = co, out = new Uint8ClampedArray(outW * rows * ch);
   for (let y = 0, o = 0; y < rows; y++) {
     const row = (y + y0) * srcW * ch;
     for (let xx = 0; xx < outW; xx++, o += ch) {
       const n = bounds[2 * xx + 1], kb = xx * ksize;
-      // One accumulator per channel so each tap weight is loaded once; the ch tests are loop-invariant.
       let s0 = HALF, s1 = HALF, s2 = HALF, s3 = HALF;
       for (let t = 0, p = row + bounds[2 * xx] * ch; t < n; t++, p += ch) {
         const kt = k[kb + t];
@@ -95,18 +117,35 @@ function vertical(src: Uint8ClampedArray, rowLen: number, outH: number, co: Coef
   return out;
 }
 
-/** Separable convolution as ImagingResampleInner does it: horizontal pass on only the rows the vertical pass reads. */
-function convolve(img: Pixels, outW: number, outH: number, f: Filter): Uint8Array {
+/** Columns x .. x + width − 1 of `rows` rows from y0: a view when they are whole rows. */
+function columns(src: Uint8Array, srcW: number, ch: number, y0: number, rows: number, x: number, width: number): Uint8ClampedArray {
+  if (x === 0 && width === srcW) return new Uint8ClampedArray(src.buffer, src.byteOffset + y0 * srcW * ch, rows * srcW * ch);
+  const out = new Uint8ClampedArray(rows * width * ch);
+  for (let y = 0; y < rows; y++) out.set(src.subarray(((y0 + y) * srcW + x) * ch, ((y0 + y) * srcW + x + width) * ch), y * width * ch);
+  return out;
+}
+
+/**
+ * Separable convolution as ImagingResampleInner does it (horizontal pass first, on only the rows the vertical pass
+ * reads), computing only the output pixels inside `win`: each output pixel depends on its own taps alone, so
+ * they are the same pixels Pillow computes for the whole image.
+ */
+function convolve(img: Pixels, outW: number, outH: number, f: Filter, win: Rect): Uint8Array {
   const { data, width: w, height: h, channels: ch } = img;
-  const vert = coefficients(h, outH, f);
-  // One array type through both passes keeps the hot loops monomorphic.
-  let cur = new Uint8ClampedArray(data.buffer, data.byteOffset, data.length);
-  if (outW !== w) {
-    const y0 = vert.bounds[0], y1 = vert.bounds[2 * outH - 2] + vert.bounds[2 * outH - 1];
-    cur = horizontal(data, w, ch, y0, y1 - y0, outW, coefficients(w, outW, f));
-    for (let i = 0; i < outH; i++) vert.bounds[2 * i] -= y0;
+  const vert = outH !== h ? coefficients(h, outH, f, win.y, win.height) : null;
+  const last = 2 * win.height - 2;
+  const y0 = vert ? vert.bounds[0] : win.y;
+  const y1 = vert ? vert.bounds[last] + vert.bounds[last + 1] : win.y + win.height;
+  let cur: Uint8ClampedArray;
+  if (outW === w) cur = columns(data, w, ch, y0, y1 - y0, win.x, win.width);
+  else {
+    const co = coefficients(w, outW, f, win.x, win.width);
+    cur = ch === 3 ? horizontal3(data, w, y0, y1 - y0, co, win.width) : horizontalN(data, w, ch, y0, y1 - y0, co, win.width);
   }
-  if (outH !== h) cur = vertical(cur, outW * ch, outH, vert);
+  if (vert) {
+    for (let i = 0; i < win.height; i++) vert.bounds[2 * i] -= y0;
+    cur = vertical(cur, win.width * ch, win.height, vert);
+  }
   return new Uint8Array(cur.buffer, cur.byteOffset, cur.length);
 }
 
@@ -120,13 +159,13 @@ function nearestIndex(inSize: number, outSize: number): Int32Array {
   return idx;
 }
 
-function nearest(img: Pixels, outW: number, outH: number): Uint8Array {
+function nearest(img: Pixels, outW: number, outH: number, win: Rect): Uint8Array {
   const { data, width: w, channels: ch } = img;
-  const xs = nearestIndex(w, outW), ys = nearestIndex(img.height, outH);
-  const out = new Uint8Array(outW * outH * ch);
-  for (let y = 0, o = 0; y < outH; y++) {
+  const xs = nearestIndex(w, outW).subarray(win.x, win.x + win.width), ys = nearestIndex(img.height, outH).subarray(win.y, win.y + win.height);
+  const out = new Uint8Array(win.width * win.height * ch);
+  for (let y = 0, o = 0; y < win.height; y++) {
     const row = ys[y] * w;
-    for (let x = 0; x < outW; x++, o += ch) {
+    for (let x = 0; x < win.width; x++, o += ch) {
       if (ys[y] < 0 || xs[x] < 0) continue;
       const p = (row + xs[x]) * ch;
       for (let c = 0; c < ch; c++) out[o + c] = data[p + c];
@@ -166,17 +205,24 @@ function check(img: Pixels, w = img.width, h = img.height): void {
   if (img.data.length !== img.width * img.height * img.channels) throw new RangeError('pixel buffer length does not match width*height*channels');
 }
 
-/** PIL's Image.resize((width, height), resample) with reducing_gap=None and no box, for modes L, LA, RGB, RGBA (8 bits per channel). */
-export function resizePil(img: Pixels, width: number, height: number, filter: Interpolation): Pixels {
+/**
+ * PIL's Image.resize((width, height), resample) with reducing_gap=None and no box, for modes L, LA, RGB, RGBA (8 bits
+ * per channel). With `win`, only that rectangle of the result is computed and returned (win.width × win.height):
+ * a centre crop after the resize then costs only the pixels it keeps.
+ */
+export function resizePil(img: Pixels, width: number, height: number, filter: Interpolation, win: Rect = { x: 0, y: 0, width, height }): Pixels {
   check(img, width, height);
+  if (!(win.x >= 0 && win.y >= 0 && win.width >= 1 && win.height >= 1 && win.x + win.width <= width && win.y + win.height <= height)) {
+    throw new RangeError(`window ${win.width}x${win.height}+${win.x}+${win.y} outside ${width}x${height}`);
+  }
   const ch = img.channels;
-  const wrap = (data: Uint8Array): Pixels => ({ data, width, height, channels: ch });
-  if (width === img.width && height === img.height) return wrap(img.data.slice());
-  if (filter === 'nearest') return wrap(nearest(img, width, height));
+  const wrap = (data: Uint8Array): Pixels => ({ data, width: win.width, height: win.height, channels: ch });
+  if (width === img.width && height === img.height) return wrap(new Uint8Array(columns(img.data, width, ch, win.y, win.height, win.x, win.width).slice().buffer));
+  if (filter === 'nearest') return wrap(nearest(img, width, height, win));
   if (!Object.hasOwn(FILTERS, filter)) throw new RangeError(`unknown filter ${String(filter)}`);
   const f = FILTERS[filter];
-  if (ch === 1 || ch === 3) return wrap(convolve(img, width, height, f));
-  const out = convolve({ ...img, data: premultiply(img.data, ch) }, width, height, f);
+  if (ch === 1 || ch === 3) return wrap(convolve(img, width, height, f, win));
+  const out = convolve({ ...img, data: premultiply(img.data, ch) }, width, height, f, win);
   unpremultiply(out, ch);
   return wrap(out);
 }
@@ -209,6 +255,11 @@ function cropStart(size: number, crop: number, rounding: 'round' | 'floor'): num
   if (d < 0) return -Math.floor(-d / 2);
   const half = Math.floor(d / 2); // round((size - crop) / 2.0) with Python's half-to-even
   return d % 2 === 0 || half % 2 === 0 ? half : half + 1;
+}
+
+/** Where a centre crop of width×height sits in an image of w×h (x, y negative where padding shows). */
+export function cropRect(w: number, h: number, width: number, height: number, rounding: 'round' | 'floor'): Rect {
+  return { x: cropStart(w, width, rounding), y: cropStart(h, height, rounding), width, height };
 }
 
 /** Center crop to width×height. 'round' = torchvision's F.center_crop (half-to-even offset, zero padding (d // 2) in front when larger); 'floor' = Hugging Face image processors' center_crop (floor offset, zero padding ceil(d / 2) in front when larger). */

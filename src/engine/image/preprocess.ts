@@ -25,10 +25,15 @@ export interface PreprocessSpec {
   std: number[] | null;
   /** Apply EXIF orientation (as a viewer and Hugging Face's load_image do; torchvision's loader does not). */
   exif: boolean;
+  /**
+   * JPEGs only: decode at 1/2, 1/4 or 1/8 scale when the resize target allows (DCT-domain downscaling, as PIL's
+   * draft does) and resample with libvips. Faster, but not PIL's pixels (see decode.ts for the measured difference).
+   */
+  jpegDraft?: boolean;
 }
 
 export function specKey(s: PreprocessSpec): string {
-  return JSON.stringify([s.layout, s.channels, s.height, s.width, s.resize, s.interpolation, s.cropRounding, s.rescale, s.mean, s.std, s.exif]);
+  return JSON.stringify([s.layout, s.channels, s.height, s.width, s.resize, s.interpolation, s.cropRounding, s.rescale, s.mean, s.std, s.exif, s.jpegDraft === true]);
 }
 
 /** Writes one H×W image whose pixels already have the model's channels into `out` at sample `index`. */

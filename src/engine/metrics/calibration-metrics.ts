@@ -1,9 +1,11 @@
 // Calibration metrics of softmax(logits) against labels. Works unchanged on log-probabilities (softmax of ln p is p),
 // e.g. an ensemble's meanLogProbs. Probabilities come from a max-shifted log-softmax in float64.
 import type { ReliabilityBin } from '../report/types';
+import { debiasedEce, topLabelEce } from './binned-estimators';
+import { smece } from './smece';
 
 export interface CalibrationOptions {
-  /** Bins for ece, ece_em, mce, classwise_ece and the reliability diagram (default 15). */
+  /** Bins for ece, ece_em, mce, classwise_ece, ece_debiased, ece_toplabel and the reliability diagram (default 15). */
   bins?: number;
 }
 
@@ -30,9 +32,21 @@ export interface CalibrationMetrics {
   classwise_ece: number;
   /** (1/N) Σ_i Σ_c (p_ic − 1[c = y_i])². */
   brier: number;
+  /** SmoothECE of the top label as relplot 1.0.3 computes it (smece.ts). */
+  smece: number;
+  /** The bandwidth σ of that smECE (relplot's fixed-point search). */
+  smece_bandwidth: number;
+  /** Kumar et al.'s debiased l2 calibration error over equal-mass bins (binned-estimators.ts). */
+  ece_debiased: number;
+  /** Gupta & Ramdas' top-label ECE: equal-width bins per predicted class, weighted by class frequency. */
+  ece_toplabel: number;
   /** Mean −ln p_{i,y_i}. */
   nll: number;
   bins: ReliabilityBin[];
+  /** Per used sample (not written to the report): top confidence, correctness, equal-width bin. */
+  confidences: Float64Array;
+  correct: Uint8Array;
+  binOf: Int32Array;
   /** Why samples were excluded, or why metrics are NaN. */
   messages: string[];
 }
@@ -81,6 +95,7 @@ export function calibrationMetrics(logits: Float32Array, labels: Int32Array, n: 
 
   const conf = new Float64Array(N);
   const correct = new Uint8Array(N);
+  const pred = new Int32Array(N);
   const cwCount = new Float64Array(k * B);
   const cwHits = new Float64Array(k * B);
   const cwConf = new Float64Array(k * B);
@@ -110,6 +125,7 @@ export function calibrationMetrics(logits: Float32Array, labels: Int32Array, n: 
     brier += sq;
     nll += logS - (logits[off + y] - m);
     conf[s] = p[arg];
+    pred[s] = arg;
     correct[s] = arg === y ? 1 : 0;
     hits += correct[s];
   }
@@ -117,8 +133,9 @@ export function calibrationMetrics(logits: Float32Array, labels: Int32Array, n: 
   const count = new Float64Array(B);
   const binHits = new Float64Array(B);
   const binConf = new Float64Array(B);
+  const binOf = new Int32Array(N);
   for (let s = 0; s < N; s++) {
-    const b = binIndex(edges, conf[s]);
+    const b = (binOf[s] = binIndex(edges, conf[s]));
     count[b]++;
     binHits[b] += correct[s];
     binConf[b] += conf[s];
@@ -144,6 +161,7 @@ export function calibrationMetrics(logits: Float32Array, labels: Int32Array, n: 
   }
 
   if (N === 0) messages.push('no labelled samples with finite logits: metrics are NaN');
+  const smooth = smece(conf, correct);
   return {
     n: N,
     n_unlabelled: nUnlabelled,
@@ -156,7 +174,14 @@ export function calibrationMetrics(logits: Float32Array, labels: Int32Array, n: 
     classwise_ece: N ? classwise / k : NaN,
     brier: N ? brier / N : NaN,
     nll: N ? nll / N : NaN,
+    smece: smooth.smece,
+    smece_bandwidth: smooth.sigma,
+    ece_debiased: debiasedEce(conf, correct, B),
+    ece_toplabel: topLabelEce(conf, correct, pred, binOf, k, B),
     bins,
+    confidences: conf,
+    correct,
+    binOf,
     messages,
   };
 }

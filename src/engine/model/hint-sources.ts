@@ -28,6 +28,8 @@ export interface PreprocessHints {
   rescale?: number;
   cropRounding?: 'round' | 'floor';
   exif?: boolean;
+  /** JPEGs: shrink-on-load and libvips resampling instead of PIL's pixels (PreprocessSpec.jpegDraft). */
+  jpegDraft?: boolean;
   classes?: string[];
   logits?: string;
   /** Any tensor of the graph (an output or a node's output) to use as features. */

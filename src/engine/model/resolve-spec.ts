@@ -72,7 +72,9 @@ export function resolveSpec(merged: MergedHints, input: InputFacts): { spec: Pre
     mean,
     std,
     exif: hints.exif ?? true,
+    ...(hints.jpegDraft ? { jpegDraft: true } : {}),
   };
   const { interpolation, cropRounding, exif } = spec;
-  return { spec, record: { resize, crop: [height, width], interpolation, cropRounding, rescale, mean, std, exif, sources }, warnings };
+  const draft = spec.jpegDraft ? { jpegDraft: true as const } : {};
+  return { spec, record: { resize, crop: [height, width], interpolation, cropRounding, rescale, mean, std, exif, ...draft, sources }, warnings };
 }

@@ -20,6 +20,8 @@ export interface HtmlReportOptions {
   /** Shown in the title and header, e.g. "oodlens.json" or a dataset folder. */
   origin?: string;
   nonce?: string;
+  /** Gallery sample path → PNG data URI (thumbnails.ts); other values are ignored. */
+  thumbnails?: ReadonlyMap<string, string>;
 }
 
 /** `root` is the package (or installed extension) folder holding dist/ and media/. */
@@ -44,10 +46,17 @@ export function inlineRawText(text: string, tag: 'script' | 'style'): string {
   return text.replace(new RegExp(`</(${tag})`, 'gi'), '<\\/$1').replace(/<!--/g, '<\\!--');
 }
 
+const PNG_DATA_URI = /^data:image\/png;base64,[A-Za-z0-9+/=]+$/;
+
 export function renderHtmlReport(report: Report, assets: HtmlAssets, options: HtmlReportOptions = {}): string {
   const nonce = options.nonce ?? randomBytes(16).toString('base64');
   const origin = options.origin ?? 'report';
-  const payload: ViewPayload = { report: toViewReport(report, false), gallery: selectGallery(report), gates: options.gates ?? [], origin };
+  const gallery = selectGallery(report);
+  for (const item of gallery?.items ?? []) {
+    const src = options.thumbnails?.get(item.path);
+    if (src && PNG_DATA_URI.test(src)) item.src = src;
+  }
+  const payload: ViewPayload = { report: toViewReport(report, false), gallery, gates: options.gates ?? [], origin };
   const csp = `default-src 'none'; img-src data: blob:; style-src 'nonce-${nonce}'; script-src 'nonce-${nonce}'`;
   return `<!DOCTYPE html>
 <html lang="en">

@@ -7,7 +7,7 @@ export interface SampleColumns {
   paths: PathSource;
   /** Class index into the first model's classes; −1 = none. Null for splits whose labels mean nothing (OOD). */
   labels: Int32Array | null;
-  models: { name: string; prediction: Int32Array; scores: Record<string, Float64Array> }[];
+  models: { name: string; prediction: Int32Array; scores: Record<string, Float64Array>; logits?: Float32Array; k?: number }[];
 }
 
 const finite = (v: number) => (Number.isFinite(v) ? v : null);
@@ -18,7 +18,8 @@ const finite = (v: number) => (Number.isFinite(v) ? v : null);
  * structured copies made through JSON see ordinary SampleRow objects.
  */
 export class SampleView implements SampleRow {
-  constructor(private readonly cols: SampleColumns, private readonly i: number) {}
+  /** The columns and the row: the Parquet writer reads the typed arrays directly. */
+  constructor(readonly cols: SampleColumns, readonly i: number) {}
 
   get path(): string {
     return this.cols.paths.get(this.i);

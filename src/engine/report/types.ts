@@ -3,8 +3,9 @@
 // precision; fpr95 is the fraction of OOD accepted at the threshold keeping 95% of ID (see docs in README).
 
 import type { SelectiveMetrics } from '../metrics/selective';
+import type { SmoothReliability } from '../metrics/smooth-reliability';
 
-export const REPORT_SCHEMA_VERSION = 1;
+export const REPORT_SCHEMA_VERSION = 2;
 
 export type SplitRole = 'id' | 'ood' | 'calib' | 'fit';
 
@@ -37,6 +38,8 @@ export interface PreprocessInfo {
   mean: number[] | null;
   std: number[] | null;
   exif: boolean;
+  /** JPEGs decoded with shrink-on-load and resampled by libvips (--jpeg-draft): close to PIL's pixels, not equal. */
+  jpegDraft?: true;
   /** Field → flag, sidecar, metadata, huggingface, timm, setting, model or default. */
   sources: Record<string, string>;
 }
@@ -112,10 +115,20 @@ export interface CalibrationRow {
   mce: number;
   nll: number;
   brier: number;
+  /** SmoothECE (relplot 1.0.3) and its bandwidth σ; see README, Conventions. */
+  smece: number;
+  smece_bandwidth: number;
+  /** Kumar et al.'s debiased l2 calibration error, 15 equal-mass bins. */
+  ece_debiased: number;
+  /** Gupta & Ramdas' top-label ECE, equal-width bins per predicted class. */
+  ece_toplabel: number;
   temperature: number | null;
+  /** The same metrics, bins and smooth curve after temperature scaling (fitted on the calibration split). */
   scaled: { [metric: string]: unknown } | null;
   /** Reliability diagram bins (15 equal-width, (lo, hi]); `scaled.bins` holds the ones after scaling. */
   bins: ReliabilityBin[];
+  /** The smooth reliability curve at the smECE bandwidth, with its bootstrap band. */
+  smooth: SmoothReliability;
   [extra: string]: unknown;
 }
 
@@ -148,6 +161,12 @@ export interface ReliabilityBin {
   count: number;
   accuracy: number | null;
   confidence: number | null;
+  /**
+   * Bröcker–Smith consistency band (5%, 95%) of the accuracy a perfectly calibrated model with these confidences would
+   * show in this bin (1,000 seeded resamples); null for an empty bin. Absent on calibrator rows.
+   */
+  consistency_lo?: number | null;
+  consistency_hi?: number | null;
 }
 
 export interface ThresholdRow {
@@ -164,6 +183,11 @@ export interface ThresholdRow {
    * post's form); the flagged fractions are the same because the scaling is monotone.
    */
   minMaxScaled?: { threshold: number; min: number; max: number };
+  /**
+   * 'config': the threshold was set by hand in oodlens.json `thresholds` (Use as deployment threshold), not by the
+   * keepFraction rule; keepFraction is then the fraction of the fitting split it keeps.
+   */
+  source?: 'config';
 }
 
 export interface ProjectionSet {
@@ -188,20 +212,64 @@ export interface CalibrationSummary {
   classwise_ece: number;
   nll: number;
   brier: number;
+  smece: number;
+  smece_bandwidth: number;
+  ece_debiased: number;
+  ece_toplabel: number;
 }
 
-/** A richer calibration map fitted on the calibration split and evaluated on ID (it may change predictions). */
+export type CalibratorMethod =
+  | 'temperature_scaling' | 'vector_scaling' | 'matrix_scaling' | 'last_layer_refit'
+  | 'dirichlet_odir' | 'ensemble_temperature' | 'histogram_binning' | 'isotonic';
+
+/**
+ * What a calibrator fitted, enough to apply it again (src/engine/calibration/apply.ts) or to write it into an ONNX
+ * graph. Matrices are row-major [k][k]. Histogram edges are bin upper edges ((previous, edge], the last is 1);
+ * isotonic x/y are the breakpoints of sklearn's piecewise-linear fit.
+ */
+export type CalibratorParameters =
+  | { kind: 'temperature'; temperature: number }
+  | { kind: 'vector'; a: number[]; c: number[] }
+  | { kind: 'matrix'; A: number[][]; c: number[] }
+  | { kind: 'dirichlet'; W: number[][]; b: number[] }
+  | { kind: 'ensemble_temperature'; temperature: number; weights: [number, number, number]; classes: number }
+  | { kind: 'histogram'; edges: number[]; values: number[] }
+  | { kind: 'isotonic'; x: number[]; y: number[] };
+
+/** LAC sets on the calibrator's probabilities: q̂ from the calibration split, measured on `evaluatedOn`. */
+export interface CalibratorLac {
+  alpha: number;
+  /** +∞ (null in JSON) when the calibration split is too small for α. */
+  qhat: number | null;
+  n_calib: number;
+  coverage: number;
+  mean_set_size: number;
+  empty_fraction: number;
+  singleton_fraction: number;
+  covgap: number;
+}
+
+/** A calibration map fitted on the calibration split and evaluated on ID (it may change predictions). */
 export interface CalibratorRow {
   model: string;
-  method: 'vector_scaling' | 'matrix_scaling' | 'last_layer_refit';
+  method: CalibratorMethod;
   fittedOn: string;
   evaluatedOn: string;
-  l2: number;
+  /** λ of vector/matrix scaling and the last-layer refit (mean NLL + λ/2 ‖P − P₀‖²). */
+  l2?: number;
+  /** Other fixed settings: Dirichlet's ODIR λ and μ, histogram binning's bin count. */
+  hyperparameters?: Record<string, number>;
   optimizer: string;
   iterations: number;
   converged: boolean;
+  /** Top-label maps change only the predicted class's confidence (README, Conventions). */
+  topLabel?: boolean;
   before: CalibrationSummary;
   after: CalibrationSummary & { bins: ReliabilityBin[] };
+  /** Absent for the last-layer refit, and for k × k maps above 256 classes (report size). */
+  parameters?: CalibratorParameters;
+  /** Per α of the run; absent for top-label maps (LAC needs every class's probability). */
+  lac?: CalibratorLac[];
 }
 
 /**
@@ -238,6 +306,79 @@ export interface ConformalRow {
   set_size_counts: number[];
 }
 
+/** One `attack:N[:member]` split: the search's outcome on its member, and what flags the attack inputs. */
+export interface AttackRow {
+  split: string;
+  source: string;
+  /** The attacked model. */
+  member: string;
+  count: number;
+  seed: number;
+  /** Success = the member's max softmax ≥ target. */
+  target: number;
+  /** Step budget, steps taken, model evaluations in all, and the search's wall time. */
+  steps: number;
+  stepsUsed: number;
+  evaluations: number;
+  seconds: number;
+  cancelled: boolean;
+  success: number;
+  successRate: number;
+  meanConfidence: number;
+  /** Per model and score (members and ensemble): fraction of the attack inputs above the deployment threshold. */
+  flagged: { model: string; score: string; threshold: number; fittedOn: string; fraction: number }[];
+  /** The ensemble's "KL > 10× ID mean or disagree" rule on the attack inputs; null without an ensemble. */
+  ensembleRule: { n: number; kl: number; disagree: number; either: number; fraction: number } | null;
+}
+
+/** One stage (before or after fine-tuning) on one split; null where the split has no labels or is not OOD. */
+export interface FinetuneStage {
+  accuracy: number | null;
+  ece: number | null;
+  meanEnergy: number;
+  /** Energy AUROC / FPR95 against the ID split (test OOD splits only). */
+  auroc: number | null;
+  fpr95: number | null;
+}
+
+/** The averaged terms of the fine-tuning loss at one point. */
+export interface FinetuneLoss {
+  ce: number;
+  energyIn: number;
+  energyOut: number;
+  total: number;
+}
+
+/** `ood-lens finetune`: energy-bounded fine-tuning of the last layer (Liu et al. 2020), before and after. */
+export interface FinetuneReport {
+  model: string;
+  /** The written ONNX, or null when none was asked for. */
+  out: string | null;
+  fittedOn: string;
+  /** Training outliers: never a test OOD split. */
+  outliers: { source: string; count: number };
+  nFit: number;
+  nLabelled: number;
+  lambda: number;
+  T: number;
+  l2: number;
+  mIn: number;
+  mOut: number;
+  marginSource: { mIn: 'default' | 'given'; mOut: 'default' | 'given' };
+  optimizer: string;
+  iterations: number;
+  converged: boolean;
+  loss: { before: FinetuneLoss; after: FinetuneLoss };
+  /** ‖W′ − W‖ / ‖W‖ (Frobenius). */
+  weightChange: number;
+  /** Largest |W·h + b − logits| over the collected samples (the features are the final layer's input). */
+  layerCheck: number;
+  /** Every split, fit and outliers included (their role says so; outliers get no AUROC). */
+  splits: { split: string; role: string; n: number; before: FinetuneStage; after: FinetuneStage }[];
+  /** Energy histograms of the report's splits, each stage on its own edges, with its deployment threshold. */
+  histograms: { before: HistogramSet; after: HistogramSet };
+}
+
 export interface Report {
   schemaVersion: number;
   tool: { name: 'ood-lens'; version: string };
@@ -250,6 +391,8 @@ export interface Report {
   models: ModelInfo[];
   splits: SplitInfo[];
   samples: SampleRow[];
+  /** Set when the per-sample table went to a Parquet file (--samples): its path, relative to the JSON report; `samples` is then empty. */
+  samplesFile?: string;
   ood: OodRow[];
   calibration: CalibrationRow[];
   curves: CurveSet[];
@@ -260,6 +403,8 @@ export interface Report {
   calibrators?: CalibratorRow[];
   selective?: SelectiveRow[];
   conformal?: ConformalRow[];
+  attack?: AttackRow[];
+  finetune?: FinetuneReport;
   warnings: string[];
   [extra: string]: unknown;
 }

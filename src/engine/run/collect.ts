@@ -11,6 +11,8 @@ import { UserError } from '../util/errors';
 import type { PathSource } from '../dataset/path-list';
 import type { NormalizationCheck } from './normalization-check';
 import { poolFeatures } from '../inference/tensor-io';
+import type { SplitCache, TensorCache } from '../cache/tensor-cache';
+import { attackBatch } from '../attack/tensors';
 
 /** One model's outputs on one split, for the samples that were scored (in sample order). */
 export interface ModelSplitOutputs {
@@ -27,6 +29,8 @@ export interface SplitOutputs {
   perModel: Map<string, ModelSplitOutputs>;
   /** Samples the plan had but the run did not reach (cancelled). */
   notReached: number;
+  /** Index in the plan of each scored sample (the files that failed to decode are not there). */
+  indices?: Int32Array;
 }
 
 export interface LoadedModel {
@@ -47,8 +51,10 @@ export interface CollectContext {
   models: LoadedModel[];
   batchSize: number;
   decodePool: DecodePool;
-  /** Files sharp decodes at once on the main thread (the formats and sizes the workers' fast path leaves). */
+  /** Files sharp decodes at once on the main thread (those the decoding threads hand back; see chunkDecoder). */
   decodeConcurrency: number;
+  /** The preprocessed-image cache (RunOptions.cache): image splits are read from it and stored into it. */
+  cache?: TensorCache;
   signal?: AbortSignal;
   /** Called with each batch's features (n × d; null without a feature tensor) and logits, for the OOD methods. */
   /** Resolves once the features' consumer is done with the buffers. */
@@ -90,7 +96,7 @@ export function inputDims(plan: ModelPlan, n: number): number[] {
   return layout === 'NCHW' ? [n, C, H, W] : [n, H, W, C];
 }
 
-function looksLikeProbabilities(data: Float32Array, n: number, k: number): boolean {
+export function looksLikeProbabilities(data: Float32Array, n: number, k: number): boolean {
   if (k < 2 || n === 0) return false;
   for (let i = 0; i < n; i++) {
     let sum = 0;
@@ -112,8 +118,9 @@ export interface Chunk {
 }
 
 /**
- * Decodes batch-sized chunks of a split, one tensor per spec: the pool's threads take the fast path, and the files
- * they leave are decoded here by sharp, at most `concurrency` at once. `spare` holds used tensors to fill again.
+ * Decodes batch-sized chunks of a split, one tensor per spec, in the pool's threads; the files they hand back (one
+ * named .png that is not, before sharp is loaded here) are decoded here by sharp, at most `concurrency` at once.
+ * `spare` holds used tensors to fill again.
  */
 export function chunkDecoder(
   plan: SplitPlan,
@@ -121,12 +128,15 @@ export function chunkDecoder(
   pool: DecodePool,
   concurrency: number,
   spare: Float32Array[][],
+  cache?: SplitCache,
 ): (start: number, n: number) => Promise<Chunk> {
   const specs = groups.map((g) => g.spec);
   const withSharpSlot = limiter(concurrency);
+  const attack = plan.attack;
+  if (attack) return async (start, n) => ({ start, n, result: attackBatch(attack, groups, start, n, spare.map((list) => list.pop())) });
   return async (start, n) => {
-    const source = plan.noise ? { noise: { seed: plan.noise.seed, start, count: n } } : { files: plan.files.slice(start, start + n) };
-    const result = await pool.decode({ specs, source, reuse: spare.map((list) => list.pop()) });
+    const source = plan.noise ? { noise: { seed: plan.noise.seed, start: start + (plan.noise.offset ?? 0), count: n } } : { files: plan.files.slice(start, start + n) };
+    const result = await pool.decode({ specs, source, reuse: spare.map((list) => list.pop()), cache: cache?.job() });
     const left: number[] = [];
     result.status.forEach((st, j) => st === SampleStatus.NeedsSharp && left.push(j));
     await Promise.all(left.map((j) => withSharpSlot(async () => {
@@ -134,19 +144,21 @@ export function chunkDecoder(
         const images = await Promise.all(groups.map((g) => decodeImage(plan.files.get(start + j), g.spec)));
         groups.forEach((g, gi) => g.writer(images[gi].data, result.tensors[gi], j));
         result.status[j] = SampleStatus.Ok;
+        cache?.store(result.cache, j, images.map((img) => img.data));
       } catch (e) {
         result.status[j] = SampleStatus.Failed;
         result.reasons[j] = decodeFailure(e);
       }
     })));
+    cache?.took(result.cache, (j) => result.status[j] === SampleStatus.Ok);
     return { start, n, result };
   };
 }
 
 /**
- * Streams one split through every model: worker threads decode batch-sized chunks a few chunks ahead, the files
- * they leave (other formats, other sizes) are decoded here by sharp on libuv threads, and each batch goes to every
- * model's worker while the next ones are being decoded. Memory holds a few batches plus the per-sample outputs.
+ * Streams one split through every model: worker threads decode batch-sized chunks a few chunks ahead (PNGs in
+ * JavaScript, other formats with sharp on libuv's threads, resampled in the worker threads), and each batch goes to
+ * every model's worker while the next ones are being decoded. Memory holds a few batches plus the per-sample outputs.
  */
 export async function collectSplit(plan: SplitPlan, ctx: CollectContext): Promise<SplitOutputs> {
   const groups = groupBySpec(ctx.models);
@@ -156,12 +168,14 @@ export async function collectSplit(plan: SplitPlan, ctx: CollectContext): Promis
   const skipped = [...plan.skipped];
   const store = new Map<string, { data: Float32Array | null; k: number }>();
   for (const m of ctx.models) store.set(m.plan.name, { data: null, k: m.plan.numClasses ?? 0 });
-  const label = (i: number) => (plan.noise ? `${plan.source}/${String(i).padStart(5, '0')}` : plan.files.get(i));
+  const label = (i: number) => (plan.noise || plan.attack ? `${plan.source}/${String(i + (plan.noise?.offset ?? 0)).padStart(5, '0')}` : plan.files.get(i));
   // Batch tensors go round decoding thread → model thread → back here → decoding thread, instead of being
   // allocated per batch: dead batches otherwise pile up in threads whose small heaps rarely collect.
   const spare = groups.map(() => [] as Float32Array[]);
 
-  const decodeChunk = chunkDecoder(plan, groups, ctx.decodePool, ctx.decodeConcurrency, spare);
+  // Noise and attack splits are made, not read: nothing to cache.
+  const cache = plan.noise || plan.attack ? undefined : ctx.cache?.split(groups.map((g) => g.spec));
+  const decodeChunk = chunkDecoder(plan, groups, ctx.decodePool, ctx.decodeConcurrency, spare, cache);
 
   let scored = 0; // samples sent to the models
   let completed = 0; // samples whose outputs arrived from every model
@@ -265,7 +279,7 @@ export async function collectSplit(plan: SplitPlan, ctx: CollectContext): Promis
       }
       if (kept !== j) groups.forEach((g, gi) => result.tensors[gi].copyWithin(kept * g.sampleSize, j * g.sampleSize, (j + 1) * g.sampleSize));
       scoredIndex[scored + kept] = start + j;
-      folderClass[scored + kept] = plan.noise ? -1 : plan.folderClass[start + j];
+      folderClass[scored + kept] = plan.noise || plan.attack ? -1 : plan.folderClass[start + j];
       kept++;
     }
     if (kept === 0) continue;
@@ -283,6 +297,8 @@ export async function collectSplit(plan: SplitPlan, ctx: CollectContext): Promis
     }
   }
   if (ctx.signal?.aborted) cancelled = true;
+  // What was decoded is kept even when the run was cancelled: the next run starts from it.
+  await cache?.finish();
   const kept = cancelled ? completed : scored;
   const perModel = new Map<string, ModelSplitOutputs>();
   for (const [name, s] of store) {
@@ -298,6 +314,7 @@ export async function collectSplit(plan: SplitPlan, ctx: CollectContext): Promis
     skipped,
     perModel,
     notReached: total - kept - (skipped.length - plan.skipped.length),
+    indices: scoredIndex.subarray(0, kept),
   };
 }
 

@@ -1,17 +1,21 @@
-import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import type { SplitRole } from '../report/types';
 import { listDataset } from '../dataset/image-files';
 import { listManifest, parseManifestSource } from '../dataset/manifest';
 import { PathList } from '../dataset/path-list';
 import { parseNoiseSpec } from '../dataset/noise';
+import { parseAttackSpec, type AttackPlan } from '../attack/spec';
 import { UserError } from '../util/errors';
+import { isPrecomputedSource, parquetSource } from './precomputed-source';
 import type { RunOptions } from '../options';
+
+/** A report's split roles, plus outlier images that are only collected (fine-tuning), never reported. */
+export type PlanRole = SplitRole | 'outliers';
 
 /** Where a split's samples come from, before anything is decoded. */
 export interface SplitPlan {
   name: string;
-  role: SplitRole;
+  role: PlanRole;
   source: string;
   /** Image files (empty for noise and precomputed splits). */
   files: PathList;
@@ -21,14 +25,16 @@ export interface SplitPlan {
   /** Set when `classes` are the model's class indices (a manifest with integer labels), not names. */
   classIndices?: boolean;
   skipped: { path: string; reason: string }[];
-  noise?: { count: number; seed: number };
-  /** Folder holding logits.npy (+ labels.npy, features.npy). */
+  /** `offset`: the first sample's index in the whole noise split (a shard's slice). */
+  noise?: { count: number; seed: number; offset?: number };
+  /** Samples in the split when `files` is not held (a merge of shard files). */
+  size?: number;
+  /** An attack split: its images are searched with the model before scoring (see attack/generate.ts). */
+  attack?: AttackPlan;
+  /** Folder holding logits.npy (+ labels.npy, features.npy), or a Parquet table with a logits column. */
   precomputed?: string;
 }
 
-async function isPrecomputed(dir: string): Promise<boolean> {
-  return fs.stat(path.join(dir, 'logits.npy')).then((s) => s.isFile(), () => false);
-}
 
 function uniqueName(base: string, taken: Set<string>): string {
   let name = base;
@@ -37,7 +43,12 @@ function uniqueName(base: string, taken: Set<string>): string {
   return name;
 }
 
-async function planFolder(source: string, role: SplitRole, taken: Set<string>, signal?: AbortSignal): Promise<SplitPlan> {
+async function planFolder(source: string, role: PlanRole, taken: Set<string>, signal?: AbortSignal): Promise<SplitPlan> {
+  if (await isPrecomputedSource(source)) {
+    const pq = parquetSource(source);
+    const name = uniqueName(pq ? pq.split ?? path.basename(pq.file).replace(/\.[^.]+$/, '') : path.basename(path.resolve(source)), taken);
+    return { name, role, source, files: new PathList(), folderClass: new Int32Array(0), classes: [], skipped: [], precomputed: source };
+  }
   const manifest = parseManifestSource(source);
   if (manifest) {
     const name = uniqueName(manifest.split ?? path.basename(manifest.file).replace(/\.[^.]+$/, ''), taken);
@@ -45,9 +56,6 @@ async function planFolder(source: string, role: SplitRole, taken: Set<string>, s
     return { name, role, source, files: l.files, folderClass: l.classOf, classes: l.classes, classIndices: l.classIndices, skipped: l.skipped };
   }
   const name = uniqueName(path.basename(path.resolve(source)), taken);
-  if (await isPrecomputed(source)) {
-    return { name, role, source, files: new PathList(), folderClass: new Int32Array(0), classes: [], skipped: [], precomputed: source };
-  }
   const listing = await listDataset(source, signal);
   return { name, role, source, files: listing.files, folderClass: listing.classOf, classes: listing.classes, skipped: listing.skipped };
 }
@@ -57,6 +65,12 @@ export async function planSplits(opts: RunOptions, signal?: AbortSignal): Promis
   const taken = new Set<string>();
   const plans: SplitPlan[] = [];
   if (opts.fit) plans.push(await planFolder(opts.fit, 'fit', taken, signal));
+  if (opts.outliers) {
+    const noise = parseNoiseSpec(opts.outliers);
+    plans.push(noise
+      ? { name: uniqueName('outliers', taken), role: 'outliers', source: opts.outliers, files: new PathList(), folderClass: new Int32Array(0), classes: [], skipped: [], noise }
+      : await planFolder(opts.outliers, 'outliers', taken, signal));
+  }
   const id = await planFolder(opts.id, 'id', taken, signal);
   plans.push(id);
   if (opts.holdout?.length) {
@@ -86,7 +100,10 @@ export async function planSplits(opts: RunOptions, signal?: AbortSignal): Promis
   }
   for (const src of opts.ood ?? []) {
     const noise = parseNoiseSpec(src);
-    if (noise) {
+    const attack = parseAttackSpec(src);
+    if (attack) {
+      plans.push({ name: uniqueName('attack', taken), role: 'ood', source: src, files: new PathList(), folderClass: new Int32Array(0), classes: [], skipped: [], attack: { ...attack, seed: opts.seed ?? 0 } });
+    } else if (noise) {
       if (noise.count < 1) throw new UserError(`${src}: the noise split needs at least one image`);
       plans.push({ name: uniqueName('noise', taken), role: 'ood', source: src, files: new PathList(), folderClass: new Int32Array(0), classes: [], skipped: [], noise });
     } else {
@@ -98,5 +115,5 @@ export async function planSplits(opts: RunOptions, signal?: AbortSignal): Promis
 }
 
 export function planSize(p: SplitPlan): number {
-  return p.noise ? p.noise.count : p.files.length;
+  return p.noise ? p.noise.count : p.attack ? p.attack.count : p.size ?? p.files.length;
 }

@@ -3,7 +3,8 @@ import { methodChoice } from '../ood/choice';
 import type { RunOptions } from '../options';
 import * as path from 'node:path';
 import { promises as fs } from 'node:fs';
-import { readNpy } from '../dataset/npy';
+import { readNpyFloat32 } from '../dataset/npy';
+import { readPrecomputed } from './precomputed-source';
 import { UserError } from '../util/errors';
 import type { ModelPlan } from '../model/inspect';
 import type { SplitPlan } from './plan';
@@ -13,22 +14,22 @@ import { FeatureScoring } from '../analysis/feature-scoring';
 import type { LastLayer } from '../onnx/last-layer';
 
 async function optionalNpy(file: string) {
-  return fs.stat(file).then(() => readNpy(file), () => null);
+  return fs.stat(file).then(() => readNpyFloat32(file), () => null);
 }
 
 /**
  * The final linear layer of a precomputed run: W.npy [K, D] and b.npy [K] in the first split folder that has them
  * (ViM, ReAct, DICE… need them; with a model they are read from its graph).
  */
-async function lastLayerOf(plans: SplitPlan[], k: number, d: number): Promise<LastLayer | null> {
-  for (const plan of plans) {
-    const W = await optionalNpy(path.join(plan.precomputed!, 'W.npy'));
+async function lastLayerOf(dirs: string[], k: number, d: number): Promise<LastLayer | null> {
+  for (const dir of dirs) {
+    const W = await optionalNpy(path.join(dir, 'W.npy'));
     if (!W) continue;
-    const b = await optionalNpy(path.join(plan.precomputed!, 'b.npy'));
-    const where = path.join(plan.precomputed!, 'W.npy');
+    const b = await optionalNpy(path.join(dir, 'b.npy'));
+    const where = path.join(dir, 'W.npy');
     if (W.shape.length !== 2 || W.shape[0] !== k || W.shape[1] !== d) throw new UserError(`${where} has shape (${W.shape.join(', ')}); expected [${k}, ${d}] (classes × features)`);
-    if (b && (b.shape.length !== 1 || b.shape[0] !== k)) throw new UserError(`${path.join(plan.precomputed!, 'b.npy')} has shape (${b.shape.join(', ')}); expected [${k}]`);
-    return { W: Float32Array.from(W.data), b: b ? Float32Array.from(b.data) : new Float32Array(k), k, d };
+    if (b && (b.shape.length !== 1 || b.shape[0] !== k)) throw new UserError(`${path.join(dir, 'b.npy')} has shape (${b.shape.join(', ')}); expected [${k}]`);
+    return { W: W.data, b: b ? b.data : new Float32Array(k), k, d };
   }
   return null;
 }
@@ -42,19 +43,10 @@ export async function loadPrecomputed(plans: SplitPlan[], name: string, opts: Pi
   let k = -1;
   const loaded = [];
   for (const plan of plans) {
-    const dir = plan.precomputed!;
-    const logits = await readNpy(path.join(dir, 'logits.npy'));
-    if (logits.shape.length !== 2) throw new UserError(`${path.join(dir, 'logits.npy')} has shape (${logits.shape.join(', ')}); expected [N, K]`);
-    const [n, kk] = logits.shape;
-    if (k >= 0 && kk !== k) throw new UserError(`${path.join(dir, 'logits.npy')} has ${kk} classes, other splits have ${k}`);
-    k = kk;
-    const labels = await optionalNpy(path.join(dir, 'labels.npy'));
-    if (labels && labels.data.length !== n) throw new UserError(`${path.join(dir, 'labels.npy')} has ${labels.data.length} labels for ${n} logits rows`);
-    const features = await optionalNpy(path.join(dir, 'features.npy'));
-    if (features && (features.shape.length !== 2 || features.shape[0] !== n)) {
-      throw new UserError(`${path.join(dir, 'features.npy')} has shape (${features.shape.join(', ')}); expected [${n}, D]`);
-    }
-    loaded.push({ plan, n, logits, labels, features });
+    const split = await readPrecomputed(plan.precomputed!);
+    if (k >= 0 && split.k !== k) throw new UserError(`${plan.precomputed}: ${split.k} classes, other splits have ${k}`);
+    k = split.k;
+    loaded.push({ plan, ...split });
   }
   const classes = Array.from({ length: k }, (_, i) => `class_${i}`);
   const model: ModelPlan = {
@@ -64,8 +56,8 @@ export async function loadPrecomputed(plans: SplitPlan[], name: string, opts: Pi
     graph: { features: loaded.some((l) => l.features) ? { tensor: 'features.npy', source: 'output' } : undefined, finalLinear: null, addedOutputs: [] },
     classes, numClasses: k, metadata: {}, warnings: [],
   };
-  const d = loaded.find((l) => l.features)?.features!.shape[1] ?? 0;
-  const layer = d > 0 ? await lastLayerOf(plans, k, d) : null;
+  const d = loaded.find((l) => l.features)?.d ?? 0;
+  const layer = d > 0 ? await lastLayerOf([...new Set(loaded.map((l) => l.layerDir))], k, d) : null;
   const features = new FeatureScoring(plans.some((p) => p.role === 'fit'), plans.some((p) => p.role === 'calib'), methodChoice(opts));
   features.layerOf = () => layer;
   const fakeLoaded = { plan: model, provider: 'precomputed' };
@@ -74,17 +66,17 @@ export async function loadPrecomputed(plans: SplitPlan[], name: string, opts: Pi
     for (const role of ['fit', 'id', 'ood', 'calib'] as const) {
       for (const l of loaded.filter((x) => x.plan.role === role)) {
         const folderClass = new Int32Array(l.n).fill(-1);
-        if (l.labels) for (let i = 0; i < l.n; i++) folderClass[i] = l.labels.data[i] >= 0 && l.labels.data[i] < k ? l.labels.data[i] : -1;
+        if (l.labels) for (let i = 0; i < l.n; i++) folderClass[i] = l.labels[i] >= 0 && l.labels[i] < k ? l.labels[i] : -1;
         l.plan.classes = classes;
-        const logits = Float32Array.from(l.logits.data);
-        await features.onBatch(fakeLoaded, l.plan, l.features ? Float32Array.from(l.features.data) : null, logits, l.n, l.features?.shape[1] ?? 0, folderClass, 0);
+        const logits = l.logits;
+        await features.onBatch(fakeLoaded, l.plan, l.features, logits, l.n, l.d, folderClass, 0);
         if (role === 'fit') {
           await features.finishFit([fakeLoaded]);
           continue;
         }
         splits.push({
           plan: l.plan,
-          paths: { length: l.n, get: (i: number) => `${l.plan.name}#${i}` },
+          paths: { length: l.n, get: (i: number) => l.paths?.[i] ?? `${l.plan.name}#${i}` },
           folderClass,
           skipped: [],
           perModel: new Map([[name, { logits, numClasses: k }]]),
