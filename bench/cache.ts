@@ -143,6 +143,9 @@ async function main(): Promise<void> {
     '',
     `Per image on one decoding thread (bench/cache.ts threadCosts: 4,096 of the ID images, best of 15 passes, one process): decoding ${fmt(costs.decode, 1)} µs; a cache hit ${fmt(costs.hit, 1)} µs (${fmt(costs.decode / costs.hit, 1)}× less); a first run's decoding with the key and the pixels kept ${fmt(costs.firstRun, 1)} µs (${signed((costs.firstRun / costs.decode - 1) * 100)} %).`,
     '',
+    ...(load > os.availableParallelism()
+      ? [`**The machine was busy with other work** (load ${load.toFixed(1)} on ${os.availableParallelism()} cores at the start): every run took several times longer than alone, the images/s above are mostly waiting for a core, and the per-thread costs are the steadier figures.`, '']
+      : []),
     `Targets: re-run ≥ 0.75× the ceiling — whole run **${fmt(m.rerun.imagesPerSecond / ceiling, 2)}×**, scoring phase **${fmt(m.rerun.images / m.rerun.scoringSeconds! / ceiling, 2)}×**; first run no slower than without the cache — **${fmt(m.first.imagesPerSecond / m.uncached.imagesPerSecond, 2)}×** the uncached run.`,
   ];
   process.stdout.write(lines.join('\n') + '\n');

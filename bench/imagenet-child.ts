@@ -31,6 +31,11 @@ const { values: a } = parseArgs({
 const HINTS: PreprocessHints = { preset: 'imagenet', resize: 256, crop: [224, 224] };
 const BATCH = DEFAULTS.batchSize;
 const rssMB = () => process.resourceUsage().maxRSS / 1024;
+/** CPU seconds of the whole process (every thread) since `from`. */
+const cpuSince = (from?: NodeJS.CpuUsage) => {
+  const u = process.cpuUsage(from);
+  return (u.user + u.system) / 1e6;
+};
 
 /** JavaScript heap plus memory outside it (typed arrays, buffers) after a full collection; null without --expose-gc. */
 function held(): number | null {
@@ -89,9 +94,9 @@ async function e2e() {
   phases.write = seconds;
   rmSync(file, { force: true });
   const images = report.splits.reduce((s, x) => s + x.count, 0);
-  // What the finished report keeps in the main thread (node --expose-gc only), per sample.
-  const retainedBytesPerSample = heldBefore === null ? null : (held()! - heldBefore) / images;
-  return { mode: 'e2e', images, seconds, imagesPerSecond: images / seconds, peakRssMB: rssMB(), phases, retainedBytesPerSample, classes: report.models[0].classes.length };
+  // What the finished report keeps in the main thread (node --expose-gc only).
+  const retainedBytes = heldBefore === null ? null : held()! - heldBefore;
+  return { mode: 'e2e', images, seconds, imagesPerSecond: images / seconds, cpuSeconds: cpuSince(), peakRssMB: rssMB(), phases, retainedBytes, classes: report.models[0].classes.length };
 }
 
 /** --sample files spread evenly over the ID and OOD folders, as one split. */
@@ -111,6 +116,7 @@ async function decode(plan: SplitPlan, keep: (tensor: Float32Array, start: numbe
   const decodeChunk = chunkDecoder(plan, [{ spec: model.spec, writer: makeSampleWriter(model.spec) }], pool, DEFAULTS.decodeConcurrency, spare);
   const n = plan.files.length;
   const t0 = performance.now();
+  const cpu0 = process.cpuUsage();
   const ahead = [];
   for (let start = 0, next = 0; start < n; start += BATCH) {
     for (; next < n && ahead.length < 2 * pool.size + 1; next += BATCH) ahead.push(decodeChunk(next, Math.min(BATCH, n - next)));
@@ -120,8 +126,9 @@ async function decode(plan: SplitPlan, keep: (tensor: Float32Array, start: numbe
     spare[0].push(result.tensors[0]);
   }
   const seconds = (performance.now() - t0) / 1000;
+  const cpuSeconds = cpuSince(cpu0);
   pool.close();
-  return { model, seconds };
+  return { model, seconds, cpuSeconds };
 }
 
 async function ceiling(plan: SplitPlan) {
@@ -134,9 +141,10 @@ async function ceiling(plan: SplitPlan) {
   const run = (i: number, m: number) => session.run({ [model.inputName]: new ort.Tensor('float32', tensor.subarray(i * size, (i + m) * size), [m, 3, 224, 224]) });
   await run(0, Math.min(BATCH, n)); // the first run allocates onnxruntime's buffers: not timed
   const t0 = performance.now();
+  const cpu0 = process.cpuUsage();
   for (let i = 0; i < n; i += BATCH) await run(i, Math.min(BATCH, n - i));
   const seconds = (performance.now() - t0) / 1000;
-  return { mode: 'ceiling', images: n, seconds, imagesPerSecond: n / seconds, peakRssMB: rssMB() };
+  return { mode: 'ceiling', images: n, seconds, imagesPerSecond: n / seconds, cpuSeconds: cpuSince(cpu0), peakRssMB: rssMB() };
 }
 
 async function main() {
@@ -144,9 +152,9 @@ async function main() {
   const plan = await sample();
   if (a.mode === 'ceiling') return ceiling(plan);
   if (a.mode !== 'decode') throw new Error(`unknown --mode ${a.mode}`);
-  const { seconds } = await decode(plan, () => undefined);
+  const { seconds, cpuSeconds } = await decode(plan, () => undefined);
   const n = plan.files.length;
-  return { mode: 'decode', images: n, seconds, imagesPerSecond: n / seconds, peakRssMB: rssMB() };
+  return { mode: 'decode', images: n, seconds, imagesPerSecond: n / seconds, cpuSeconds, peakRssMB: rssMB() };
 }
 
 main().then(

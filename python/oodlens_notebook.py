@@ -13,7 +13,6 @@ Not computed here (use the CLI for them): temperature scaling and calibrators, c
 calibration split), feature-based methods, projections, ensembles.
 """
 import datetime
-import json
 import math
 import sys
 
@@ -64,35 +63,48 @@ def _quantile(s, q):
 
 def _mulberry32(seed, count, start=0):
     """Draws start … start+count−1 of the engine's mulberry32: its state moves by a constant, so it vectorizes."""
-    m32 = np.uint64(0xFFFFFFFF)
-    k = np.arange(start + 1, start + count + 1, dtype=np.uint64)
-    t = (np.uint64(seed) + k * np.uint64(0x6D2B79F5)) & m32
-    t = ((t ^ (t >> np.uint64(15))) * (t | np.uint64(1))) & m32
-    t = t ^ ((t + (((t ^ (t >> np.uint64(7))) * (t | np.uint64(61))) & m32)) & m32)
-    return ((t ^ (t >> np.uint64(14))) & m32).astype(np.float64) / 4294967296.0
+    u = np.uint32  # array arithmetic in uint32 wraps modulo 2^32, as the engine's Math.imul and >>> 0 do
+    t = u(seed) + np.arange(start + 1, start + count + 1, dtype=np.uint64).astype(u) * u(0x6D2B79F5)
+    t = (t ^ (t >> u(15))) * (t | u(1))
+    t = t ^ (t + (t ^ (t >> u(7))) * (t | u(61)))
+    return (t ^ (t >> u(14))).astype(np.float64) / 4294967296.0
 
 
 # ---- scores (src/engine/scores/logit-scores.ts) -------------------------------------------------------------
 
-def _rows(z):
-    """Per row: finite mask, first argmax, max m and exp(z − m) in float64 (zeros for non-finite rows)."""
-    z = z.astype(np.float64)
-    finite = np.isfinite(z).all(axis=1) & (z.shape[1] > 0)
-    zf = np.where(finite[:, None], z, 0.0)
-    arg = np.argmax(zf, axis=1) if z.shape[1] else np.zeros(len(z), dtype=np.int64)
-    m = zf[np.arange(len(z)), arg] if z.shape[1] else np.zeros(len(z))
-    return finite, arg, m, np.exp(zf - m[:, None]), zf
+CHUNK = 1 << 22  # logits per block: each float64 copy of a block is 32 MB, whatever the split's size
 
 
-def logit_scores(logits, names=SCORES):
+def _blocks(z):
+    """Row blocks of float32 logits in float64: rows, all-finite mask, first argmax, max m, exp(z − m) (0 rows if not finite)."""
+    step = max(1, CHUNK // z.shape[1])
+    for lo in range(0, len(z), step):
+        zc = z[lo:lo + step].astype(np.float64)
+        finite = np.isfinite(zc).all(axis=1)
+        zc[~finite] = 0.0
+        arg = np.argmax(zc, axis=1)
+        m = zc[np.arange(len(zc)), arg]
+        yield slice(lo, lo + len(zc)), zc, finite, arg, m, np.exp(zc - m[:, None])
+
+
+class Outputs:
+    """One split's logits, summarized per row as the engine reads them (float32 in, float64 arithmetic)."""
+
+    def __init__(self, z):
+        n = len(z)
+        self.z, self.finite, self.arg = z, np.zeros(n, dtype=bool), np.zeros(n, dtype=np.int64)
+        self.m, self.total, self.rest = np.zeros(n), np.zeros(n), np.zeros(n)
+        for rows, _, finite, arg, m, e in _blocks(z):
+            self.finite[rows], self.arg[rows], self.m[rows] = finite, arg, m
+            self.total[rows] = _ssum(e, axis=1)  # Σ_j exp(z_j − m), the top term included where it falls
+            e[np.arange(len(e)), arg] = 0.0
+            self.rest[rows] = _ssum(e, axis=1)  # the same without the top term
+
+
+def logit_scores(out, names=SCORES):
     """msp = −max p, max_logit = −max z, energy = −logsumexp z (T = 1); NaN for rows with a non-finite logit."""
-    finite, arg, m, e, _ = _rows(logits)
-    rest = e.copy()
-    rest[np.arange(len(rest)), arg] = 0.0
-    rest = _ssum(rest, axis=1)
-    log_s = np.log1p(rest)
-    all_scores = {"msp": -1.0 / (1.0 + rest), "max_logit": -m, "energy": -m - log_s}
-    return {n: np.where(finite, all_scores[n], np.nan) for n in names}
+    all_scores = {"msp": -1.0 / (1.0 + out.rest), "max_logit": -out.m, "energy": -out.m - np.log1p(out.rest)}
+    return {n: np.where(out.finite, all_scores[n], np.nan) for n in names}
 
 
 # ---- OOD metrics and curves (src/engine/metrics/ood-metrics.ts) ----------------------------------------------
@@ -205,14 +217,17 @@ def _bin_of(edges, x):
     return np.clip(np.searchsorted(edges, x, "left") - 1, 0, len(edges) - 2)
 
 
-def _binned_gap(bin_of, conf, hits, cells, n):
+def _cells(cell, conf, hits, cells):
+    """Per cell: count, hits and confidence sums."""
+    return (np.bincount(cell, minlength=cells).astype(np.float64), np.bincount(cell, weights=hits, minlength=cells),
+            np.bincount(cell, weights=conf, minlength=cells))
+
+
+def _gap(count, hits, cs, n):
     """Σ over non-empty cells of (n_c/N)|acc_c − conf_c|, and the largest gap."""
-    count = np.bincount(bin_of, minlength=cells).astype(np.float64)
-    acc = np.bincount(bin_of, weights=hits, minlength=cells)
-    cs = np.bincount(bin_of, weights=conf, minlength=cells)
     used = count > 0
-    gap = np.abs(acc[used] / count[used] - cs[used] / count[used])
-    return _ssum((count[used] / n) * gap), (float(gap.max()) if len(gap) else 0.0), count, acc, cs
+    gap = np.abs(hits[used] / count[used] - cs[used] / count[used])
+    return _ssum((count[used] / n) * gap), (float(gap.max()) if len(gap) else 0.0)
 
 
 def _equal_mass_ece(conf, correct, bins):
@@ -339,33 +354,49 @@ def consistency_bands(conf, bin_of, bins, resamples=1000, seed=0, lower=0.05, up
     return [None if not count[b] else (_quantile(acc[:, b], lower), _quantile(acc[:, b], upper)) for b in range(bins)]
 
 
-def calibration_row(model, split, logits, labels, bins=15):
+def _classwise(out, use, labels, edges, k):
+    """Classwise ECE's cells, NLL and Brier terms: every class's probability of every used row, block by block."""
+    bins = len(edges) - 1
+    count, cs, hits, nll, brier = np.zeros(k * bins), np.zeros(k * bins), np.zeros(k * bins), [], []
+    for rows, zc, _, _, m, e in _blocks(out.z):
+        keep = use[rows]
+        if not keep.any():
+            continue
+        e, y, zc, m = e[keep], labels[rows][keep], zc[keep], m[keep]
+        r = np.arange(len(e))
+        s = _ssum(e, axis=1)
+        p = e / s[:, None]
+        cell = (np.arange(k)[None, :] * bins + _bin_of(edges, p)).ravel()
+        count += np.bincount(cell, minlength=k * bins)
+        cs += np.bincount(cell, weights=p.ravel(), minlength=k * bins)
+        hits += np.bincount(y * bins + _bin_of(edges, p[r, y]), minlength=k * bins)
+        nll.append(np.log(s) - (zc[r, y] - m))
+        p[r, y] -= 1.0
+        brier.append(_ssum(p * p, axis=1))
+    return _gap(count, hits, cs, int(use.sum()))[0] / k, np.concatenate(nll), np.concatenate(brier)
+
+
+def calibration_row(model, split, out, labels, bins=15):
     """The ID split's calibration row (no temperature: that needs a calibration split, see the CLI)."""
-    k = logits.shape[1]
-    finite_rows, arg, m, e, zf = _rows(logits)
-    use = np.nonzero((labels >= 0) & (labels < k) & finite_rows)[0]
-    n = len(use)
+    k = out.z.shape[1]
+    use = (labels >= 0) & out.finite
+    n = int(use.sum())
     if n == 0 or k < 2:
         return None, []
-    y, e, arg, zf, m = labels[use], e[use], arg[use], zf[use], m[use]
-    s = _ssum(e, axis=1)
-    p = e / s[:, None]
-    onehot = np.zeros_like(p)
-    onehot[np.arange(n), y] = 1.0
-    conf = p[np.arange(n), arg]
+    arg, y = out.arg[use], labels[use]
+    conf = 1.0 / out.total[use]  # p of the top class: exp(0) / Σ
     correct = (arg == y).astype(np.float64)
     edges = _bin_edges(bins)
     bin_of = _bin_of(edges, conf)
-    ece, mce, count, hits, cs = _binned_gap(bin_of, conf, correct, bins, n)
-    cw_cells = (np.arange(k)[None, :] * bins + _bin_of(edges, p)).ravel()
-    classwise = _binned_gap(cw_cells, p.ravel(), onehot.ravel(), k * bins, n)[0]
-    toplabel = _binned_gap(arg * bins + bin_of, conf, correct, k * bins, n)[0]
+    count, hits, cs = _cells(bin_of, conf, correct, bins)
+    ece, mce = _gap(count, hits, cs, n)
+    toplabel = _gap(*_cells(arg * bins + bin_of, conf, correct, k * bins), n)[0]
+    classwise, nll, brier = _classwise(out, use, labels, edges, k)
     sm, sigma = smece(conf, correct)
     bands = consistency_bands(conf, bin_of, bins)
     row = {"model": model, "split": split, "n": n, "accuracy": _ssum(correct) / n, "ece": ece,
-           "ece_em": _equal_mass_ece(conf, correct, bins), "mce": mce, "classwise_ece": classwise / k,
-           "nll": _ssum(np.log(s) - (zf[np.arange(n), y] - m)) / n,
-           "brier": _ssum(_ssum((p - onehot) ** 2, axis=1)) / n,
+           "ece_em": _equal_mass_ece(conf, correct, bins), "mce": mce, "classwise_ece": classwise,
+           "nll": _ssum(nll) / n, "brier": _ssum(brier) / n,
            "smece": sm, "smece_bandwidth": sigma, "ece_debiased": _debiased_ece(conf, correct, bins),
            "ece_toplabel": toplabel, "temperature": None, "scaled": None,
            "bins": [{"lo": edges[b], "hi": edges[b + 1], "count": int(count[b]),
@@ -373,21 +404,20 @@ def calibration_row(model, split, logits, labels, bins=15):
                      "consistency_lo": bands[b][0] if bands[b] else None, "consistency_hi": bands[b][1] if bands[b] else None}
                     for b in range(bins)],
            "smooth": smooth_reliability(conf, correct, sigma)}
-    unlabelled, nonfinite = int(np.sum((labels < 0) | (labels >= k))), int(np.sum(~finite_rows & (labels >= 0) & (labels < k)))
+    unlabelled, nonfinite = int(np.sum(labels < 0)), int(np.sum(~out.finite & (labels >= 0)))
     notes = ([f"{unlabelled} unlabelled sample(s) excluded"] if unlabelled else []) + \
             ([f"{nonfinite} sample(s) with non-finite logits excluded"] if nonfinite else [])
     return row, [f'{model} on "{split}": {note}' for note in notes]
 
 
 
-def selective_row(model, split, logits, labels, curve_points=200):
+def selective_row(model, split, out, labels, curve_points=200):
     """Risk–coverage with max softmax as confidence, fd-shifts' AURC / E-AURC / AUGRC (src/engine/metrics/selective.ts)."""
-    finite, arg, _, ex, _ = _rows(logits)
-    keep = (labels >= 0) & finite
+    keep = (labels >= 0) & out.finite
     if not keep.any():
         return None
-    conf = 1.0 / _ssum(ex[keep], axis=1)
-    bad = np.sort(conf[arg[keep] != labels[keep]])
+    conf = 1.0 / out.total[keep]
+    bad = np.sort(conf[out.arg[keep] != labels[keep]])
     t = np.unique(conf)  # one point per distinct confidence, full coverage first
     n = len(conf)
     k = (n - np.searchsorted(np.sort(conf), t, "left")).astype(np.float64)
@@ -424,7 +454,7 @@ def _clean(value):
 
 def _matrix(name, value, k=None):
     z = np.asarray(value, dtype=np.float32)  # the engine reads logits as float32
-    if z.ndim != 2:
+    if z.ndim != 2 or z.shape[1] == 0:
         raise ValueError(f"{name}: logits must be a 2-D array [N, K], got shape {z.shape}")
     if k is not None and z.shape[1] != k:
         raise ValueError(f"{name}: {z.shape[1]} classes, the ID logits have {k}")
@@ -459,10 +489,10 @@ def report(id_logits, ood_logits, id_labels=None, *, classes=None, model="model"
         raise ValueError(f"{len(classes)} class names for {k} logits columns")
 
     warnings = []
-    per_split = {}
+    outputs = {name: Outputs(z) for name, z in splits.items()}
+    per_split = {name: logit_scores(out, scores) for name, out in outputs.items()}
     for name, z in splits.items():
-        per_split[name] = logit_scores(z, scores)
-        bad = int(np.sum(~np.isfinite(z).all(axis=1)))
+        bad = int(np.sum(~outputs[name].finite))
         if bad:
             warnings.append(f'{model} on "{name}": {bad} of {len(z)} samples have NaN or infinite outputs; they are left out of every metric')
     ood_names = [n for n in splits if n != id_name]
@@ -483,17 +513,17 @@ def report(id_logits, ood_logits, id_labels=None, *, classes=None, model="model"
         histograms.append(histogram(model, s, {n: per_split[n][s] for n in splits}, histogram_bins, t if math.isfinite(t) else None))
     calibration, selective = [], None
     if labels is not None:
-        row, notes = calibration_row(model, id_name, z_id, labels, ece_bins)
+        row, notes = calibration_row(model, id_name, outputs[id_name], labels, ece_bins)
         warnings.extend(notes)
         if row:
             calibration.append(row)
-        selective = selective_row(model, id_name, z_id, labels)
+        selective = selective_row(model, id_name, outputs[id_name], labels)
 
     rows = []
     if samples:
-        for name, z in splits.items():
-            finite, arg, _, _, _ = _rows(z)
-            for i in range(len(z)):
+        for name, out in outputs.items():
+            finite, arg = out.finite, out.arg
+            for i in range(len(finite)):
                 label = int(labels[i]) if name == id_name and labels is not None and labels[i] >= 0 else None
                 rows.append({"path": f"{name}#{i}", "split": name, "label": label,
                              "prediction": {model: int(arg[i]) if finite[i] else None},
@@ -551,10 +581,3 @@ def show(id_logits, ood_logits, id_labels=None, **options):
     """`report()` then `display_report()`; returns the report (a dict) for saving or asserting on."""
     return display_report(report(id_logits, ood_logits, id_labels, **options))
 
-
-if __name__ == "__main__":
-    # `python oodlens_notebook.py IN.npz`: id, ood_* (and id_labels) arrays → the JSON report on stdout.
-    data = np.load(sys.argv[1])
-    oods = {name[4:]: data[name] for name in data.files if name.startswith("ood_")}
-    labels = data["id_labels"] if "id_labels" in data.files else None
-    json.dump(report(data["id"], oods, labels), sys.stdout, ensure_ascii=False, allow_nan=False)

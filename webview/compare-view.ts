@@ -41,7 +41,7 @@ export class CompareView {
     clear(this.root);
     append(this.root,
       h('header', { id: 'compare-header' }, h('h1', {}, 'Compare reports'),
-        h('dl', { class: 'facts' }, ...[a, b].flatMap((s, i) => [h('dt', {}, s.label), h('dd', { id: `compare-side-${i === 0 ? 'a' : 'b'}` }, sideText(s))])),
+        h('dl', { class: 'facts' }, ...[a, b].flatMap((s, i) => [h('dt', {}, s.label), h('dd', { id: `compare-side-${i === 0 ? 'a' : 'b'}`, title: `report created ${new Date(s.createdAt).toLocaleString()}` }, sideText(s))])),
         h('p', { class: 'conventions-line' }, 'B − A: positive means B is higher. Colours and words say better or worse (AUROC, AUPR higher is better; FPR95 lower is better). A sample is flagged OOD when its score is above its side\'s deployment threshold.')),
       h('div', { class: 'controls' },
         h('label', {}, 'Score ', select('compare-score', diff.scores, this.score, (v) => { this.score = v; this.draw(); })),
@@ -114,7 +114,7 @@ export class CompareView {
 
 function sideText(s: CompareSideView): string {
   const files = s.files.map((f) => `${f.path.split(/[\\/]/).pop()}${f.sha256 ? ` (sha256 ${f.sha256.slice(0, 12)})` : ''}`).join(', ');
-  return `model ${s.model}, report of ${new Date(s.createdAt).toLocaleString()}${files ? ` · ${files}` : ''}`;
+  return `model ${s.model}${files ? ` · ${files}` : ''}`;
 }
 
 /** Each side's ID and selected OOD split as fractions per bin (each on its own bin edges): A solid, B dashed. */

@@ -24,7 +24,7 @@ const main = cells[1].outputs![0].data[MIME] as Report;
 /** The first report's output root (inside its shadow root; Playwright's CSS pierces open shadow roots). */
 const mainRoot = `.oodlens-notebook[data-ready="true"]:has(#models:text-is("${main.models[0].name}"))`;
 const hostileRoot = '.oodlens-notebook[data-ready="true"]:has(#ood-table tr[data-model])';
-const CHARTS = ['histogram', 'roc', 'pr', 'reliability-before', 'smooth-reliability'];
+const CHARTS = ['histogram', 'roc', 'pr', 'reliability-before', 'smooth-reliability', 'risk-coverage'];
 const fmt = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v.toFixed(3) : '—');
 
 /** Scrolls the notebook until `selector`'s top is in the upper half of the cell list (outputs out of view may not be drawn yet). */
@@ -104,6 +104,8 @@ test('a notebook output of the OOD Lens MIME type is drawn inline with the repor
     const darkText = await frame.locator(mainRoot).evaluate((el) => getComputedStyle(el).color);
     assert.notEqual(darkText, colours.text, 'text colour follows the theme');
     await screenshot('notebook-dark');
+    await scrollTo(page, frame, `${mainRoot} #calibration-section`);
+    await screenshot('notebook-calibration');
 
     // A report of another schema version: one line saying so, nothing drawn.
     await scrollTo(page, frame, '.oodlens-error');

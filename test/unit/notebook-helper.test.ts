@@ -64,8 +64,9 @@ rep = ol.report(z("id"), {"far": z("far"), "near": z("near")}, np.load(f"{d}/id/
 json.dump(rep, sys.stdout, allow_nan=False)
 `;
 
+/** Runs Python code; no __pycache__ is left in python/. */
 function python(code: string, args: string[], env: NodeJS.ProcessEnv = process.env): string {
-  return execFileSync(PYTHON, ['-c', code, ...args], { encoding: 'utf8', env, maxBuffer: 64 << 20, stdio: ['ignore', 'pipe', 'pipe'] });
+  return execFileSync(PYTHON, ['-c', code, ...args], { encoding: 'utf8', env: { ...env, PYTHONDONTWRITEBYTECODE: '1' }, maxBuffer: 64 << 20, stdio: ['ignore', 'pipe', 'pipe'] });
 }
 
 /** Every leaf of `expected` equals `actual`'s within 1e-12 (relative, for large values; measured: 2e-15); paths name what differs. */
@@ -169,4 +170,11 @@ test('the helper refuses inputs it cannot score, in one sentence', { skip }, () 
   assert.equal(err('ol.report(np.zeros(4), np.zeros((4, 2)))'), 'ValueError: id: logits must be a 2-D array [N, K], got shape (4,)');
   assert.equal(err('ol.report(np.zeros((4, 3)), np.zeros((4, 3)), [0, 1])'), 'ValueError: id_labels has 2 labels for 4 rows of logits');
   assert.equal(err('ol.report(np.zeros((4, 3)), np.zeros((4, 3)), scores=["vim"])'), "ValueError: unknown score(s) ['vim']; this helper computes ['msp', 'max_logit', 'energy']");
+});
+
+test('the extension contributes a renderer for the helper\'s MIME type, and the VSIX ships it', { skip }, () => {
+  const mime = python('import sys\nsys.path.insert(0, sys.argv[1])\nimport oodlens_notebook as ol\nprint(ol.MIME)', [helperDir]).trim();
+  const pkg = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8'));
+  assert.deepEqual(pkg.contributes.notebookRenderer.map((r: { entrypoint: string; mimeTypes: string[] }) => [r.entrypoint, r.mimeTypes]), [['./dist/renderer.js', [mime]]]);
+  assert.match(readFileSync(path.join(root, '.vscodeignore'), 'utf8'), /^!dist\/renderer\.js$/m);
 });

@@ -10,6 +10,9 @@ import { evaluateGates } from '../../src/engine/gates';
 import { operatingPoint, withConfiguredThresholds } from '../../src/engine/operating-point';
 import { runScore } from '../../src/engine/run';
 import { withThreshold } from '../../src/vscode/thresholdEdit';
+import { flaggedSamples } from '../../src/vscode/samples';
+import { selectGallery } from '../../src/shared/gallery';
+import { parseFromWebview } from '../../src/shared/protocol';
 import { npy, tempDir, writeFile } from '../helpers/fixtures';
 import { loadFixture, repoRoot } from '../helpers/report-fixture';
 
@@ -71,4 +74,25 @@ test('threshold gates read the deployment threshold: the configured one once it 
   assert.deepEqual(after.map((g) => [g.actual, g.passed]), [[1, false], [1, true]]);
   assert.match(after[0].message, /ID flagged 1\.000 for convnet_a on id \(energy > -10\.00, set in the config\) fails ≤ 0\.1/);
   assert.equal(after[0].pointer, '/gates/id_flagged_max');
+});
+
+test('badges and gallery follow a configured threshold of the headline model and score', () => {
+  const report = withConfiguredThresholds(loadFixture(), [{ model: 'ensemble', score: 'energy', threshold: 0 }]);
+  const flags = flaggedSamples(report, undefined);
+  const above = report.samples.filter((s) => !s.path.startsWith('noise:') && (s.scores.ensemble.energy ?? -Infinity) > 0);
+  assert.equal(flags.size, above.length);
+  assert.ok([...flags.values()].every((f) => f.threshold === 0 && f.configured));
+  const gallery = selectGallery(report)!;
+  assert.ok(gallery.items.length > 0);
+  for (const item of gallery.items) assert.equal(item.flagged, item.score > 0, item.path);
+});
+
+test('the host accepts well-formed operating-point messages only', () => {
+  const ok = { type: 'operatingPointRequest', requestId: 3, model: 'm', score: 'energy', at: { fpr: 0.05 } };
+  assert.deepEqual(parseFromWebview(ok), ok);
+  assert.deepEqual(parseFromWebview({ ...ok, at: { threshold: -2.5 } }), { ...ok, at: { threshold: -2.5 } });
+  for (const at of [{ fpr: 1.5 }, { threshold: Number.NaN }, {}, null]) assert.equal(parseFromWebview({ ...ok, at }), undefined, JSON.stringify(at));
+  assert.equal(parseFromWebview({ ...ok, model: '' }), undefined);
+  assert.deepEqual(parseFromWebview({ type: 'useThreshold', model: 'm', score: 'energy', threshold: 1 }), { type: 'useThreshold', model: 'm', score: 'energy', threshold: 1 });
+  assert.equal(parseFromWebview({ type: 'useThreshold', model: 'm', score: 'energy', threshold: Infinity }), undefined);
 });

@@ -191,7 +191,10 @@ test('two processes filling one cache at once leave it whole and readable', { ti
     child.on('exit', resolve);
   });
   assert.deepEqual(await Promise.all([run(), run()]), [0, 0]);
-  assert.equal(packs(f.cache).length, 4, 'each process wrote its own packs');
+  // A pack per split and process when they overlap; a split one process finished before the other reached it is
+  // all hits for the second, which writes no pack for it. Either way the cache must be whole.
+  const written = packs(f.cache).length;
+  assert.ok(written >= 2 && written <= 4, `${written} packs`);
   for (const p of packs(f.cache)) assert.ok(readPackIndex(p, readFileSync(p).subarray(16, 32), 16) instanceof Uint32Array, `${p} is valid`);
   const ref = await runScore(f.options(f.modelA));
   const rerun = await runScore(f.options(f.modelA, f.withCache));

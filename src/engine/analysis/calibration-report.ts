@@ -4,7 +4,7 @@ import { consistencyBands } from '../metrics/consistency';
 import { smoothReliability } from '../metrics/smooth-reliability';
 import { fitTemperature } from '../calibration/temperature';
 import { fitLogisticRegression, fitMatrixScaling, fitVectorScaling, DEFAULT_L2, type LinearCalibrator } from '../calibration/scaling';
-import { lacOf, linearParameters, newCalibratorRows, temperatureRow, type ComparisonContext } from '../calibration/comparison';
+import { lacOf, linearParameters, MAX_STORED_CLASSES, newCalibratorRows, temperatureRow, type ComparisonContext } from '../calibration/comparison';
 import type { Scored } from './build-report';
 
 /** Labelled rows only (label in [0, classes) and finite values), packed for fitting; rows are `k` wide. */
@@ -95,7 +95,11 @@ export function calibrationReport(s: Scored, idName: string, calibName: string |
       ...(parameters ? { parameters } : {}), lac: lacOf(ctx, calibScaled, scaledLogits),
     });
   };
-  for (const [method, fitMap] of [['vector_scaling', fitVectorScaling], ['matrix_scaling', fitMatrixScaling]] as const) {
+  // Matrix scaling and the last-layer refit cost n·k² and n·d·k per L-BFGS step: at ImageNet's 1,000 classes that is
+  // hours, so above MAX_STORED_CLASSES they are skipped with a note, as Dirichlet is.
+  const large = s.k > MAX_STORED_CLASSES;
+  if (large) warn(`${s.name}: matrix scaling and the last-layer refit are not fitted above ${MAX_STORED_CLASSES} classes (k = ${s.k})`);
+  for (const [method, fitMap] of [['vector_scaling', fitVectorScaling], ...(large ? [] : [['matrix_scaling', fitMatrixScaling]] as const)] as const) {
     const map = fitMap(fit.logits, fit.labels, fit.n, s.k);
     record(method, map, map.apply(id.logits, n), map.apply(calib.logits, calib.labels.length));
   }
@@ -103,7 +107,7 @@ export function calibrationReport(s: Scored, idName: string, calibName: string |
   // The last-layer refit: multinomial logistic regression on the penultimate features of the calibration split.
   const calibFeatures = features?.(s.name, calibName!, calib.labels.length);
   const idFeatures = features?.(s.name, idName, n);
-  if (calibFeatures && idFeatures) {
+  if (calibFeatures && idFeatures && !large) {
     const fitRows = labelledRows(calibFeatures.data, calib.labels, calibFeatures.d, s.k);
     const map = fitLogisticRegression(fitRows.logits, fitRows.labels, fitRows.n, calibFeatures.d, s.k);
     record('last_layer_refit', map, map.apply(idFeatures.data, n), map.apply(calibFeatures.data, calib.labels.length));

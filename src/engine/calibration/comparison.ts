@@ -62,9 +62,13 @@ function row(ctx: ComparisonContext, method: CalibratorRow['method'], fields: Om
 
 /** A full-distribution map's row from its parameters: metrics and LAC on exactly what its export computes. */
 function fullRow(ctx: ComparisonContext, method: CalibratorRow['method'], params: CalibratorParameters, fields: Pick<CalibratorRow, 'optimizer' | 'iterations' | 'converged' | 'hyperparameters'>): CalibratorRow {
+  const { idCal, lac } = lacOfParameters(ctx, params);
+  return row(ctx, method, { ...fields, after: ctx.measure(idCal), parameters: params, lac });
+}
+
+function lacOfParameters(ctx: ComparisonContext, params: CalibratorParameters): { idCal: Float32Array; lac: CalibratorLac[] } {
   const idCal = calibratedLogits(params, ctx.id.logits, ctx.id.labels.length, ctx.k);
-  const calCal = calibratedLogits(params, ctx.calib.logits, ctx.calib.labels.length, ctx.k);
-  return row(ctx, method, { ...fields, after: ctx.measure(idCal), parameters: params, lac: lacOf(ctx, calCal, idCal) });
+  return { idCal, lac: lacOf(ctx, calibratedLogits(params, ctx.calib.logits, ctx.calib.labels.length, ctx.k), idCal) };
 }
 
 /**
@@ -73,11 +77,9 @@ function fullRow(ctx: ComparisonContext, method: CalibratorRow['method'], params
  */
 export function temperatureRow(ctx: ComparisonContext, t: TemperatureFit, after: Summary): CalibratorRow {
   const params: CalibratorParameters = { kind: 'temperature', temperature: t.temperature };
-  const idCal = calibratedLogits(params, ctx.id.logits, ctx.id.labels.length, ctx.k);
-  const calCal = calibratedLogits(params, ctx.calib.logits, ctx.calib.labels.length, ctx.k);
   return row(ctx, 'temperature_scaling', {
     optimizer: 'Newton on β = 1/T inside a sign bracket of the derivative', iterations: t.iterations, converged: t.note === undefined,
-    after, parameters: params, lac: lacOf(ctx, calCal, idCal),
+    after, parameters: params, lac: lacOfParameters(ctx, params).lac,
   });
 }
 
