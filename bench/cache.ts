@@ -1,13 +1,11 @@
 // `node dist/bench/cache.js [--quick]`: the preprocessed-image cache on the 25,000-image benchmark, each run in its
-// own process and all in the same session: a run without the cache, the first run with an empty cache (it fills
-// it), a re-run with the filled cache, and the model-only ceiling (bench/end-to-end.ts --mode ceiling). Writes the
-// `cache-bench` section of BENCHMARKS.md.
+// own process (bench/end-to-end.ts) and all in the same session: a run without the cache, the first run with an
+// empty cache (it fills it), a re-run with the filled cache (with every default score, and with the logit scores
+// only), and the model-only ceiling. Writes the `cache-bench` section of BENCHMARKS.md.
 import { spawnSync } from 'node:child_process';
 import { rmSync, readdirSync, statSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { runScore } from '../src/engine/run';
-import { writeJsonReport } from '../src/engine/report/write';
 import { DEFAULTS } from '../src/engine/options';
 import { ensureImageFolder, warmPageCache } from './lib/fashion-mnist';
 import { writeSection } from './lib/sections';
@@ -21,28 +19,7 @@ import { TensorCache } from '../src/engine/cache/tensor-cache';
 
 const root = path.resolve(__dirname, '..', '..');
 const model = path.join(root, 'examples', 'demo', 'models', 'ce_seed0.onnx');
-type Row = { imagesPerSecond: number; seconds: number; scoringSeconds?: number; images: number; peakRssMB: number; cache?: { hits: number; misses: number } };
-
-/** One run through the engine, as a user's: folders → report written. Phases as bench/end-to-end.ts measures them. */
-async function child(id: string, ood: string, cache: string | undefined): Promise<Row> {
-  const t0 = performance.now();
-  let scoringStart = 0, scoringEnd = 0;
-  const onProgress = (p: { phase: string }) => {
-    if (p.phase === 'scoring' && !scoringStart) scoringStart = performance.now();
-    if (p.phase === 'analysis' && !scoringEnd) scoringEnd = performance.now();
-  };
-  const report = await runScore({ models: [model], id, ood: [ood], cache: cache ? { dir: cache, maxBytes: DEFAULTS.cacheMaxMB * 2 ** 20 } : undefined }, { onProgress });
-  const out = path.join(os.tmpdir(), `oodlens-cache-bench-${process.pid}.json`);
-  await writeJsonReport(report, out);
-  const seconds = (performance.now() - t0) / 1000;
-  rmSync(out, { force: true });
-  const images = report.splits.reduce((s, x) => s + x.count, 0);
-  const stats = report.cache as { hits: number; misses: number } | undefined;
-  return {
-    images, seconds, imagesPerSecond: images / seconds, scoringSeconds: (scoringEnd - scoringStart) / 1000, peakRssMB: process.resourceUsage().maxRSS / 1024,
-    ...(stats ? { cache: { hits: stats.hits, misses: stats.misses } } : {}),
-  };
-}
+type Row = { imagesPerSecond: number; seconds: number; scoringSeconds?: number; images: number; peakRssMB: number; phases?: Record<string, number>; cache?: { hits: number; misses: number } };
 
 /**
  * What one decoding thread spends per image, in this process alone: decoding (read + inflate + resize), a cache
@@ -101,6 +78,14 @@ function dirBytes(dir: string): number {
   return readdirSync(dir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).reduce((s, e) => s + statSync(path.join(e.parentPath, e.name)).size, 0);
 }
 
+const LOGIT_ONLY = 'msp,max_logit,entropy,energy,gen,odin_t';
+
+/** Seconds of a run's phases (bench/end-to-end.ts: each phase's end, from the start). */
+function phaseSeconds(r: Row) {
+  const p = r.phases!;
+  return { before: p.loading, scoring: p.scoring - p.loading, after: p.write - p.scoring };
+}
+
 async function main(): Promise<void> {
   const quick = process.argv.includes('--quick');
   const count = quick ? 2000 : 25000;
@@ -110,50 +95,57 @@ async function main(): Promise<void> {
   const id = path.join(folder, 'id'), ood = path.join(folder, 'ood');
   const cacheDir = path.join(root, '.dev', 'bench', 'cache-bench');
   const load = os.loadavg()[0];
-  const runs = { uncached: [] as Row[], first: [] as Row[], rerun: [] as Row[], ceiling: [] as Row[] };
+  const runs = { uncached: [] as Row[], first: [] as Row[], rerun: [] as Row[], rerunLogit: [] as Row[], ceiling: [] as Row[] };
   const ROUNDS = quick ? 1 : 3;
-  // Rounds interleave the four kinds, so that the load of a shared machine falls on all of them alike.
+  const e2e = (...more: string[]) => spawnRow([path.join(__dirname, 'end-to-end.js'), '--mode', 'e2e', '--model', model, '--id', id, '--ood', ood, ...more]);
+  // Rounds interleave the kinds, so that the load of a shared machine falls on all of them alike.
   for (let r = 0; r < ROUNDS; r++) {
-    runs.uncached.push(spawnRow([__filename, '--child', id, ood]));
+    runs.uncached.push(e2e());
     rmSync(cacheDir, { recursive: true, force: true });
-    runs.first.push(spawnRow([__filename, '--child', id, ood, cacheDir]));
-    runs.rerun.push(spawnRow([__filename, '--child', id, ood, cacheDir]));
+    runs.first.push(e2e('--cache', cacheDir));
+    runs.rerun.push(e2e('--cache', cacheDir));
+    runs.rerunLogit.push(e2e('--cache', cacheDir, '--scores', LOGIT_ONLY));
     runs.ceiling.push(spawnRow([path.join(__dirname, 'end-to-end.js'), '--mode', 'ceiling', '--model', model, '--id', id, '--ood', ood]));
   }
   const cacheMB = dirBytes(cacheDir) / 2 ** 20;
   const costs = spawnRow([__filename, '--costs', id, cacheDir]) as unknown as Record<string, number>;
   rmSync(cacheDir, { recursive: true, force: true });
-  const m = { uncached: median(runs.uncached, 'imagesPerSecond'), first: median(runs.first, 'imagesPerSecond'), rerun: median(runs.rerun, 'imagesPerSecond'), ceiling: median(runs.ceiling, 'imagesPerSecond') };
+  const m = Object.fromEntries(Object.entries(runs).map(([k, rows]) => [k, median(rows, 'imagesPerSecond')])) as Record<keyof typeof runs, Row>;
   const ceiling = m.ceiling.imagesPerSecond;
   const all = (rows: Row[]) => rows.map((x) => fmt(x.imagesPerSecond)).join(', ');
+  const row = (name: string, r: Row) => {
+    const ph = phaseSeconds(r);
+    return `| ${name} | ${fmt(r.seconds, 2)} | ${fmt(r.imagesPerSecond)} | ${fmt(r.imagesPerSecond / ceiling, 2)}× | ${fmt(ph.before, 2)} | ${fmt(ph.scoring, 2)} | ${fmt(r.images / ph.scoring / ceiling, 2)}× | ${fmt(ph.after, 2)} | ${r.cache ? `${r.cache.hits} / ${r.cache.misses}` : '—'} | ${fmt(r.peakRssMB)} |`;
+  };
+  const re = phaseSeconds(m.rerun), reLogit = phaseSeconds(m.rerunLogit);
   const lines = [
     '## Re-runs with the preprocessed-image cache',
     '',
-    `Made by \`node dist/bench/cache.js${quick ? ' --quick' : ''}\` (bench/cache.ts). ${new Date().toISOString().slice(0, 10)} · ${os.cpus()[0]?.model ?? 'CPU'} · ${os.availableParallelism()} cores · load ${load.toFixed(1)} at start · Node ${process.version}${quick ? ' · QUICK RUN (small sizes, not representative)' : ''}`,
+    `Made by \`node dist/bench/cache.js${quick ? ' --quick' : ''}\` (bench/cache.ts). ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC · ${os.cpus()[0]?.model ?? 'CPU'} · ${os.availableParallelism()} cores · load ${load.toFixed(1)} at start · Node ${process.version}${quick ? ' · QUICK RUN (small sizes, not representative)' : ''}`,
     '',
-    `${count} × 28×28 PNG (${source}), model examples/demo/models/ce_seed0.onnx, batch ${DEFAULTS.batchSize}. Each run is its own process, folders → JSON report written; ${ROUNDS} rounds of the four runs, interleaved; medians (all runs, images/s — uncached: ${all(runs.uncached)}; first: ${all(runs.first)}; re-run: ${all(runs.rerun)}; ceiling: ${all(runs.ceiling)}). "Scoring" is the decode + inference phase alone (no listing, model loading, metrics or report writing). Cache on disk after the first run: ${cacheMB.toFixed(1)} MB.`,
+    `${count} × 28×28 PNG (${source}), model examples/demo/models/ce_seed0.onnx, batch ${DEFAULTS.batchSize}. Each run is its own process (bench/end-to-end.ts), folders → JSON report written; ${ROUNDS} rounds of the five runs, interleaved; medians (all runs, images/s — uncached: ${all(runs.uncached)}; first: ${all(runs.first)}; re-run: ${all(runs.rerun)}; re-run, logit scores: ${all(runs.rerunLogit)}; ceiling: ${all(runs.ceiling)}). Phases: "to first batch" is listing, model loading (decoding starts meanwhile) and the first batch's outputs; "scoring" the decode + inference of the rest; "after" the scores, metrics, calibration and the JSON report. The ceiling is the model alone on the images decoded beforehand, one onnxruntime thread per core (bench/lib/ceiling-session.ts). The default scores include GradNorm, ASH and SCALE (the model has a feature output and a final linear layer), which run on the main thread batch by batch; \`--scores ${LOGIT_ONLY}\` leaves the six logit scores. Cache on disk after the first run: ${cacheMB.toFixed(1)} MB.`,
     '',
-    '| run | seconds | images/s | vs ceiling | scoring phase (s) | scoring images/s | scoring vs ceiling | cache hits / misses | peak RSS (MB) |',
-    '|---|---:|---:|---:|---:|---:|---:|---:|---:|',
-    ...([['no cache (today)', m.uncached], ['first run, empty cache (fills it)', m.first], ['re-run, cache filled', m.rerun]] as const).map(([name, r]) => {
-      const scoringRate = r.images / r.scoringSeconds!;
-      return `| ${name} | ${fmt(r.seconds, 2)} | ${fmt(r.imagesPerSecond)} | ${fmt(r.imagesPerSecond / ceiling, 2)}× | ${fmt(r.scoringSeconds, 2)} | ${fmt(scoringRate)} | ${fmt(scoringRate / ceiling, 2)}× | ${r.cache ? `${r.cache.hits} / ${r.cache.misses}` : '—'} | ${fmt(r.peakRssMB)} |`;
-    }),
-    `| ceiling: same model, pre-decoded tensors, onnxruntime-node in one process | ${fmt(m.ceiling.seconds, 2)} | ${fmt(ceiling)} | 1.00× | — | — | — | — | ${fmt(m.ceiling.peakRssMB)} |`,
+    '| run | seconds | images/s | vs ceiling | to first batch (s) | scoring (s) | scoring vs ceiling | after (s) | cache hits / misses | peak RSS (MB) |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+    row('no cache', m.uncached),
+    row('first run, empty cache (fills it)', m.first),
+    row('re-run, cache filled', m.rerun),
+    row('re-run, cache filled, logit scores only', m.rerunLogit),
+    `| ceiling: same model, pre-decoded tensors, onnxruntime-node in one process | ${fmt(m.ceiling.seconds, 2)} | ${fmt(ceiling)} | 1.00× | — | — | — | — | — | ${fmt(m.ceiling.peakRssMB)} |`,
     '',
     `Per image on one decoding thread (bench/cache.ts threadCosts: 4,096 of the ID images, best of 15 passes, one process): decoding ${fmt(costs.decode, 1)} µs; a cache hit ${fmt(costs.hit, 1)} µs (${fmt(costs.decode / costs.hit, 1)}× less); a first run's decoding with the key and the pixels kept ${fmt(costs.firstRun, 1)} µs (${signed((costs.firstRun / costs.decode - 1) * 100)} %).`,
     '',
     ...(load > os.availableParallelism()
       ? [`**The machine was busy with other work** (load ${load.toFixed(1)} on ${os.availableParallelism()} cores at the start): every run took several times longer than alone, the images/s above are mostly waiting for a core, and the per-thread costs are the steadier figures.`, '']
       : []),
-    `Targets: re-run ≥ 0.75× the ceiling — whole run **${fmt(m.rerun.imagesPerSecond / ceiling, 2)}×**, scoring phase **${fmt(m.rerun.images / m.rerun.scoringSeconds! / ceiling, 2)}×**; first run no slower than without the cache — **${fmt(m.first.imagesPerSecond / m.uncached.imagesPerSecond, 2)}×** the uncached run.`,
+    `Targets: re-run ≥ 0.75× the ceiling — whole run **${fmt(m.rerun.imagesPerSecond / ceiling, 2)}×** (${fmt(m.rerunLogit.imagesPerSecond / ceiling, 2)}× with the logit scores only), scoring phase **${fmt(m.rerun.images / re.scoring / ceiling, 2)}×** (${fmt(m.rerunLogit.images / reLogit.scoring / ceiling, 2)}×); first run no slower than without the cache — **${fmt(m.first.imagesPerSecond / m.uncached.imagesPerSecond, 2)}×** the uncached run. The model alone needs ${fmt(m.ceiling.seconds, 2)} s; the re-run spends ${fmt(re.before, 2)} s before its first batch is out and ${fmt(re.after, 2)} s after the last (${fmt(reLogit.before, 2)} s and ${fmt(reLogit.after, 2)} s with the logit scores only).`,
   ];
   process.stdout.write(lines.join('\n') + '\n');
   writeSection(path.join(root, quick ? path.join('.dev', 'BENCHMARKS.quick.md') : 'BENCHMARKS.md'), 'cache-bench', lines.join('\n'));
 }
 
-if (process.argv[2] === '--child' || process.argv[2] === '--costs') {
-  (process.argv[2] === '--child' ? child(process.argv[3], process.argv[4], process.argv[5]) : threadCosts(process.argv[3], process.argv[4])).then(
+if (process.argv[2] === '--costs') {
+  threadCosts(process.argv[3], process.argv[4]).then(
     async (r) => {
       process.stdout.write(JSON.stringify(r) + '\n');
       await inferenceThreadsStopped();

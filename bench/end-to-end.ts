@@ -1,9 +1,11 @@
 // One benchmark measurement per process (so peak RSS belongs to it alone), printed as one JSON line.
-//   --mode e2e      folder of PNGs → scores + metrics + JSON report, through the real engine
+//   --mode e2e      folder of PNGs → scores + metrics + JSON report, through the real engine [--cache DIR]
+//                   [--scores a,b] (the engine's --cache and --scores)
 //   --mode ceiling  the same model on the same images already decoded into one tensor, onnxruntime-node in-process
 //   --mode decode   decoding (and resizing to the model's input) alone, on the engine's decoding threads
 //   --mode scoring  scores + metrics alone, on logits computed beforehand
 import { parseArgs } from 'node:util';
+import { ceilingSession } from './lib/ceiling-session';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { rmSync } from 'node:fs';
@@ -25,7 +27,7 @@ import { calibrationMetrics } from '../src/engine/metrics/calibration-metrics';
 const { values: a } = parseArgs({
   options: {
     mode: { type: 'string' }, model: { type: 'string' }, id: { type: 'string' }, ood: { type: 'string' },
-    out: { type: 'string' }, batch: { type: 'string', default: '64' }, 'decode-threads': { type: 'string' },
+    out: { type: 'string' }, batch: { type: 'string', default: '64' }, 'decode-threads': { type: 'string' }, cache: { type: 'string' }, scores: { type: 'string' },
   },
 });
 
@@ -84,7 +86,9 @@ async function main() {
       if (p.phase !== phase) phases[phase] = (performance.now() - t0) / 1000;
       phase = p.phase;
     };
-    const report = await runScore({ models: [a.model!], id: a.id!, ood: [a.ood!], batchSize: batch, decodeThreads }, { onProgress });
+    const cache = a.cache ? { dir: a.cache, maxBytes: DEFAULTS.cacheMaxMB * 2 ** 20 } : undefined;
+    const scores = a.scores?.split(',');
+    const report = await runScore({ models: [a.model!], id: a.id!, ood: [a.ood!], batchSize: batch, decodeThreads, cache, scores }, { onProgress });
     phases.analysis = (performance.now() - t0) / 1000;
     const out = a.out ?? path.join(os.tmpdir(), `oodlens-bench-${process.pid}.json`);
     await writeJsonReport(report, out);
@@ -94,14 +98,16 @@ async function main() {
     const images = report.splits.reduce((s, x) => s + x.count, 0);
     // Memory the finished report keeps in the main thread (node --expose-gc only), per sample.
     const retainedBytesPerSample = heldBefore === null ? null : (held()! - heldBefore) / images;
-    return { mode: 'e2e', images, seconds, imagesPerSecond: images / seconds, peakRssMB: rssMB(), phases, retainedBytesPerSample, samples: report.samples.length };
+    const stats = report.cache as { hits: number; misses: number } | undefined;
+    const hits = stats ? { cache: { hits: stats.hits, misses: stats.misses } } : {};
+    return { mode: 'e2e', images, seconds, imagesPerSecond: images / seconds, peakRssMB: rssMB(), phases, retainedBytesPerSample, samples: report.samples.length, ...hits };
   }
   const all = await listAll();
   const decoded = await decodeAll(all, batch);
   const n = all.files.length;
   if (a.mode === 'decode') return { mode: 'decode', images: n, seconds: decoded.seconds, imagesPerSecond: n / decoded.seconds, peakRssMB: rssMB() };
   const ort = require('onnxruntime-node') as typeof import('onnxruntime-node');
-  const session = await ort.InferenceSession.create(path.resolve(a.model!), { executionProviders: ['cpu'], graphOptimizationLevel: 'all' });
+  const session = await ceilingSession(path.resolve(a.model!));
   const { plan, tensor, size } = decoded;
   const dims = (n: number) => (plan.inputRank === 3 ? [n, plan.spec.height, plan.spec.width] : plan.spec.layout === 'NCHW' ? [n, plan.spec.channels, plan.spec.height, plan.spec.width] : [n, plan.spec.height, plan.spec.width, plan.spec.channels]);
   let k = 0;

@@ -5,8 +5,11 @@
 //                   DIR each split's logits and labels are streamed to DIR/<split>/{logits,labels}.npy on the way
 //   --mode decode   read + decode + Resize(256) + CenterCrop(224) + normalize alone, on the engine's decoding
 //                   threads, for --sample images spread evenly over both folders (the tensors are dropped)
-//   --mode ceiling  the model alone: onnxruntime-node in this process on --sample images decoded beforehand
+//   --mode ceiling  the model alone: onnxruntime-node in this process on --sample images decoded beforehand, with
+//                   --threads intra-op threads (default: one per physical core, bench/lib/ceiling-session.ts)
 import { parseArgs } from 'node:util';
+import { ceilingSession } from './lib/ceiling-session';
+import { physicalCores } from '../src/engine/inference/cores';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { closeSync, mkdirSync, openSync, rmSync, writeSync } from 'node:fs';
@@ -25,7 +28,7 @@ import { writeJsonReport } from '../src/engine/report/write';
 const { values: a } = parseArgs({
   options: {
     mode: { type: 'string' }, model: { type: 'string' }, id: { type: 'string' }, ood: { type: 'string' },
-    sample: { type: 'string', default: '512' }, 'logits-out': { type: 'string' },
+    sample: { type: 'string', default: '512' }, 'logits-out': { type: 'string' }, threads: { type: 'string' },
   },
 });
 const HINTS: PreprocessHints = { preset: 'imagenet', resize: 256, crop: [224, 224] };
@@ -137,14 +140,15 @@ async function ceiling(plan: SplitPlan) {
   const tensor = new Float32Array(n * size);
   const { model } = await decode(plan, (t, start, m) => tensor.set(t.subarray(0, m * size), start * size));
   const ort = require('onnxruntime-node') as typeof import('onnxruntime-node');
-  const session = await ort.InferenceSession.create(path.resolve(a.model!), { executionProviders: ['cpu'], graphOptimizationLevel: 'all' });
+  const threads = Number(a.threads) || physicalCores();
+  const session = await ceilingSession(path.resolve(a.model!), threads);
   const run = (i: number, m: number) => session.run({ [model.inputName]: new ort.Tensor('float32', tensor.subarray(i * size, (i + m) * size), [m, 3, 224, 224]) });
   await run(0, Math.min(BATCH, n)); // the first run allocates onnxruntime's buffers: not timed
   const t0 = performance.now();
   const cpu0 = process.cpuUsage();
   for (let i = 0; i < n; i += BATCH) await run(i, Math.min(BATCH, n - i));
   const seconds = (performance.now() - t0) / 1000;
-  return { mode: 'ceiling', images: n, seconds, imagesPerSecond: n / seconds, cpuSeconds: cpuSince(cpu0), peakRssMB: rssMB() };
+  return { mode: 'ceiling', threads, images: n, seconds, imagesPerSecond: n / seconds, cpuSeconds: cpuSince(cpu0), peakRssMB: rssMB() };
 }
 
 async function main() {

@@ -57,12 +57,13 @@ const METRICS = ['ood', 'calibration', 'thresholds', 'selective', 'conformal', '
 
 /**
  * Every numeric leaf of the metric sections, keyed by its path with array indices dropped (e.g. `ood.auroc`). Curves
- * (`selective.curve`: one point per distinct confidence) are left out: ties made by rounding change their length.
+ * (one point per distinct confidence) and reliability bins (the non-empty ones) are left out: rounding can change
+ * how many there are.
  */
 function leaves(report: Report): Map<string, number[]> {
   const out = new Map<string, number[]>();
   const walk = (v: unknown, key: string) => {
-    if (key.endsWith('.curve')) return;
+    if (key.endsWith('.curve') || key.endsWith('.bins')) return;
     if (typeof v === 'number') out.set(key, out.get(key) ?? []).get(key)!.push(v);
     else if (Array.isArray(v)) v.forEach((x) => walk(x, key));
     else if (v && typeof v === 'object') for (const [k, x] of Object.entries(v)) walk(x, `${key}.${k}`);

@@ -4,6 +4,7 @@
 //   ceiling  the model alone on the same images decoded beforehand, onnxruntime-node in this process
 // --draft sets the jpegDraft preprocessing hint (the CLI's --jpeg-draft).
 import { parseArgs } from 'node:util';
+import { ceilingSession } from './lib/ceiling-session';
 import * as path from 'node:path';
 import { runScore } from '../src/engine/run';
 import { listDataset } from '../src/engine/dataset/image-files';
@@ -31,13 +32,13 @@ async function listAll(id: string, ood: string): Promise<SplitPlan> {
 }
 
 /** Every image decoded as a run decodes them, kept in one tensor when `keep`; seconds of the decoding alone. */
-async function decodeAll(model: string, hints: PreprocessHints, plan: SplitPlan, batch: number, keep: boolean) {
+async function decodeAll(model: string, hints: PreprocessHints, plan: SplitPlan, batch: number, keep: boolean, threads: number) {
   const info = await inspectModel(model, hints);
   const s = info.spec;
   const size = s.channels * s.height * s.width;
   const n = plan.files.length;
   const tensor = new Float32Array(keep ? n * size : 0);
-  const pool = new DecodePool(defaultDecodeThreads());
+  const pool = new DecodePool(threads);
   const spare: Float32Array[][] = [[]];
   const decodeChunk = chunkDecoder(plan, [{ spec: s, writer: makeSampleWriter(s) }], pool, DEFAULTS.decodeConcurrency, spare);
   const [t0, c0] = [performance.now(), cpuSeconds()];
@@ -57,7 +58,7 @@ async function decodeAll(model: string, hints: PreprocessHints, plan: SplitPlan,
 async function measure(mode: string): Promise<Row> {
   const { values: a } = parseArgs({
     args: process.argv.slice(2),
-    options: { child: { type: 'string' }, model: { type: 'string' }, id: { type: 'string' }, ood: { type: 'string' }, batch: { type: 'string', default: '64' }, draft: { type: 'boolean', default: false } },
+    options: { child: { type: 'string' }, model: { type: 'string' }, id: { type: 'string' }, ood: { type: 'string' }, batch: { type: 'string', default: '64' }, draft: { type: 'boolean', default: false }, 'decode-threads': { type: 'string' } },
   });
   const model = path.resolve(a.model!);
   const batch = Number(a.batch);
@@ -73,7 +74,8 @@ async function measure(mode: string): Promise<Row> {
       if (p.phase !== phase) phases[phase] = (performance.now() - t0) / 1000;
       phase = p.phase;
     };
-    const report = await runScore({ models: [model], id: a.id!, ood: [a.ood!], batchSize: batch, preprocess: hints }, { onProgress });
+    const decodeThreads = a['decode-threads'] ? Number(a['decode-threads']) : undefined;
+    const report = await runScore({ models: [model], id: a.id!, ood: [a.ood!], batchSize: batch, preprocess: hints, decodeThreads }, { onProgress });
     const seconds = (performance.now() - t0) / 1000;
     phases.analysis = seconds;
     const images = report.splits.reduce((s, x) => s + x.count, 0);
@@ -82,20 +84,20 @@ async function measure(mode: string): Promise<Row> {
     return { mode: 'e2e', draft, model: path.basename(model), images, seconds, imagesPerSecond: images / seconds, peakRssMB: rssMB(), cpuSeconds: cpuSeconds() - cpu0, auroc: msp?.auroc ?? null, phases };
   }
   const plan = await listAll(a.id!, a.ood!);
-  const decoded = await decodeAll(model, hints, plan, batch, mode === 'ceiling');
+  const decoded = await decodeAll(model, hints, plan, batch, mode === 'ceiling', a['decode-threads'] ? Number(a['decode-threads']) : defaultDecodeThreads());
   const n = plan.files.length;
   if (mode === 'decode') return { mode, draft, images: n, seconds: decoded.seconds, imagesPerSecond: n / decoded.seconds, peakRssMB: rssMB(), cpuSeconds: decoded.cpu };
   if (mode !== 'ceiling') throw new Error(`unknown mode ${mode}`);
   const ort = require('onnxruntime-node') as typeof import('onnxruntime-node');
   const { info, tensor, size } = decoded;
-  const session = await ort.InferenceSession.create(model, { executionProviders: ['cpu'], graphOptimizationLevel: 'all' });
-  const t0 = performance.now();
+  const session = await ceilingSession(model);
+  const [t0, c0] = [performance.now(), cpuSeconds()];
   for (let i = 0; i < n; i += batch) {
     const m = Math.min(batch, n - i);
     await session.run({ [info.inputName]: new ort.Tensor('float32', tensor.subarray(i * size, (i + m) * size), inputDims(info, m)) }, [info.logitsOutput]);
   }
   const seconds = (performance.now() - t0) / 1000;
-  return { mode, model: path.basename(model), images: n, seconds, imagesPerSecond: n / seconds, peakRssMB: rssMB() };
+  return { mode, model: path.basename(model), images: n, seconds, imagesPerSecond: n / seconds, peakRssMB: rssMB(), cpuSeconds: cpuSeconds() - c0 };
 }
 
 export function childMain(mode: string): void {

@@ -87,7 +87,7 @@ async function main() {
 
   out('## Where the time goes');
   out();
-  out('Each stage alone, same images and model (decoding on the engine\'s decoding thread, one per core but one):');
+  out('Each stage alone, same images and model (decoding on the engine\'s decoding threads, one per core up to 4):');
   out();
   const decode = median(repeat(() => child('end-to-end.js', ['--mode', 'decode', '--model', demoModel, '--id', id, '--ood', ood])), 'imagesPerSecond');
   const scoring = median(repeat(() => child('end-to-end.js', ['--mode', 'scoring', '--model', demoModel, '--id', id, '--ood', ood])), 'imagesPerSecond');
@@ -105,7 +105,7 @@ async function main() {
   out('| phase | ends at (s) | takes (s) |');
   out('|---|---:|---:|');
   let prev = 0;
-  for (const [key, name] of [['listing', 'list folders (models load meanwhile)'], ['loading', 'wait for models'], ['scoring', 'decode + inference, pipelined'], ['analysis', 'scores, metrics, calibration, report'], ['write', 'write the JSON report']]) {
+  for (const [key, name] of [['listing', 'list folders (models load meanwhile)'], ['loading', 'first batch out (the models load while it decodes)'], ['scoring', 'decode + inference, pipelined'], ['analysis', 'scores, metrics, calibration, report'], ['write', 'write the JSON report']]) {
     out(`| ${name} | ${fmt(ph[key], 2)} | ${fmt(ph[key] - prev, 2)} |`);
     prev = ph[key];
   }

@@ -3,7 +3,7 @@ import { DEFAULTS, defaultDecodeThreads, type Progress, type RunHooks, type RunO
 import { planSplits, planSize, type SplitPlan } from './run/plan';
 import { collectSplit, type LoadedModel, type SplitOutputs } from './run/collect';
 import { loadPrecomputed } from './run/precomputed';
-import { loadModels } from './run/load-models';
+import { startModels, type StartedModels } from './run/load-models';
 import { resolveClasses } from './run/classes';
 import { FeatureScoring } from './analysis/feature-scoring';
 import { checkParams, fitNeeded, methodChoice } from './ood/choice';
@@ -11,6 +11,7 @@ import { buildReport, type RunData } from './analysis/build-report';
 import { UserError, CancelledError } from './util/errors';
 import { DecodePool } from './image/decode-pool';
 import { TensorCache } from './cache/tensor-cache';
+import type { PreprocessSpec } from './image/preprocess';
 import { trackThreads } from './inference/live-threads';
 import { resolveProviders } from './inference/providers';
 import { needsNormalizationCheck, normalizationCheck, normalizationWarning } from './run/normalization-check';
@@ -56,13 +57,15 @@ async function scoreOrShard(opts: RunOptions, hooks: RunHooks, shard: ShardRun |
   if (hooks.signal?.aborted) return cancelledBeforeScoring(opts, started);
 
   const providers = resolveProviders(opts.executionProviders ?? DEFAULTS.executionProviders);
+  const cache = opts.cache && opts.models.length ? new TensorCache(opts.cache, log) : undefined;
   // Models load in their workers while the folders are listed. Until the load settles it may still start threads.
-  const loading = opts.models.length ? loadModels(opts.models, providers, opts.preprocess ?? {}, opts.preprocessDefaults ?? {}, { batchSize, decodeThreads }, log) : null;
-  if (loading) trackThreads(loading.catch(() => undefined));
+  const cached = cache && ((spec: PreprocessSpec) => cache.holds(spec));
+  const loading = opts.models.length ? startModels(opts.models, providers, opts.preprocess ?? {}, opts.preprocessDefaults ?? {}, { batchSize, decodeThreads, cached }, log) : null;
+  if (loading) trackThreads(loading.then((s) => s.ready).catch(() => undefined));
   // Decoding threads start while the folders are listed, too.
   const pool = opts.models.length ? new DecodePool(decodeThreads) : null;
   try {
-    return await scoreWith(opts, hooks, { started, batchSize, log, loading, pool, shard });
+    return await scoreWith(opts, hooks, { started, batchSize, log, loading, pool, shard, cache });
   } finally {
     pool?.close();
   }
@@ -71,9 +74,9 @@ async function scoreOrShard(opts: RunOptions, hooks: RunHooks, shard: ShardRun |
 async function scoreWith(
   opts: RunOptions,
   hooks: RunHooks,
-  run: { started: number; batchSize: number; log: NonNullable<RunHooks['log']>; loading: Promise<LoadedModel[]> | null; pool: DecodePool | null; shard: ShardRun | null },
+  run: { started: number; batchSize: number; log: NonNullable<RunHooks['log']>; loading: Promise<StartedModels> | null; pool: DecodePool | null; shard: ShardRun | null; cache?: TensorCache },
 ): Promise<Report | { file: string; rows: number; partial: boolean }> {
-  const { started, batchSize, log, loading, pool, shard } = run;
+  const { started, batchSize, log, loading, pool, shard, cache } = run;
   const signal = hooks.signal;
   const progress = (p: Omit<Progress, 'imagesPerSecond'> & { imagesPerSecond?: number }) =>
     hooks.onProgress?.({ imagesPerSecond: 0, ...p });
@@ -87,7 +90,7 @@ async function scoreWith(
       }
     }
   } catch (e) {
-    loading?.then((ms) => ms.forEach((m) => m.worker.close()), () => undefined);
+    if (loading) closeModels(loading);
     if (e instanceof CancelledError) return cancelledBeforeScoring(opts, started);
     throw e;
   }
@@ -95,7 +98,7 @@ async function scoreWith(
   const precomputed = plans.filter((p) => p.precomputed);
   if (precomputed.length) {
     if (loading) {
-      loading.then((ms) => ms.forEach((m) => m.worker.close()), () => undefined);
+      closeModels(loading);
       throw new UserError('Precomputed splits (folders with logits.npy) cannot be mixed with --model; give one or the other');
     }
     if (plans.some((p) => p.attack)) throw new UserError('attack:N splits need a model: the search runs it (precomputed logits cannot be attacked)');
@@ -110,10 +113,11 @@ async function scoreWith(
   if (!loading || !pool) throw new UserError('No model given (--model M.onnx), and the ID folder holds no logits.npy');
 
   progress({ phase: 'loading', done: 0, total: 0 });
-  const models = await loading;
+  // Decoding starts once the models are inspected; the first batch waits for the sessions (CollectContext.ready).
+  const { models, ready } = await loading;
   let features: FeatureScoring | undefined;
-  let cache: TensorCache | undefined;
   try {
+    if (plans.some((p) => p.attack) || models.some((m) => needsNormalizationCheck(m.plan))) await ready;
     // A shard only collects: the detectors run once, on the merged outputs.
     features = new FeatureScoring(plans.some((p) => p.role === 'fit'), plans.some((p) => p.role === 'calib'), shard ? { wanted: [] } : methodChoice(opts));
     const idPlan = plans.find((p) => p.role === 'id')!;
@@ -131,9 +135,9 @@ async function scoreWith(
     }
     const total = plans.reduce((a, p) => a + planSize(p), 0);
     const tap = hooks.onFeatures;
-    cache = opts.cache ? new TensorCache(opts.cache, log) : undefined;
     const ctx = {
       models,
+      ready,
       batchSize,
       decodePool: pool,
       decodeConcurrency: opts.decodeConcurrency ?? DEFAULTS.decodeConcurrency,
@@ -200,6 +204,11 @@ async function scoreWith(
     features?.close();
     await cache?.close();
   }
+}
+
+/** Closes the workers once their loads settle (a failed load has closed them already). */
+function closeModels(loading: Promise<StartedModels>): void {
+  loading.then((s) => s.ready.then(() => s.models.forEach((m) => m.worker.close())), () => undefined).catch(() => undefined);
 }
 
 function cancelledBeforeScoring(opts: RunOptions, started: number): Report {

@@ -31,13 +31,15 @@ test('a model the probe finds cheap gets the threads left by decoding, and gives
   const cheap = await loadAndRun(demoModel, { probe: probe(Infinity) });
   const costly = await loadAndRun(demoModel, { probe: probe(0) });
   assert.equal(cheap.loaded.threads, 1);
-  assert.equal(costly.loaded.threads, undefined, "a model over the limit keeps onnxruntime's default");
+  assert.equal(costly.loaded.threads, undefined, 'a model over the limit keeps the threads it was given');
   assert.equal(cheap.logits.length, 8 * 5);
   for (let i = 0; i < cheap.logits.length; i++) assert.ok(Math.abs(cheap.logits[i] - costly.logits[i]) <= 1e-5, `logit ${i}`);
 
-  // Threads given by the caller (several models sharing the cores) are never second-guessed.
-  const shared = await loadAndRun(demoModel, { intraOpThreads: 2, probe: probe(Infinity) });
+  // Threads given without a probe (several models sharing the cores) are kept; with one, a cheap model gets fewer.
+  const shared = await loadAndRun(demoModel, { intraOpThreads: 2 });
   assert.equal(shared.loaded.threads, 2);
+  const lone = await loadAndRun(demoModel, { intraOpThreads: 2, probe: probe(Infinity) });
+  assert.equal(lone.loaded.threads, 1);
 });
 
 test('a model with a fixed batch is not probed, and loads with its default threads', async () => {

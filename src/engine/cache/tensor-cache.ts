@@ -42,15 +42,21 @@ export class TensorCache {
 
   /** The cache's side of one split (noise splits have none). */
   split(specs: readonly PreprocessSpec[]): SplitCache {
-    const stores = specs.map((s) => {
-      const key = pixelSpecKey(s);
-      let store = this.stores.get(key);
-      if (!store) this.stores.set(key, (store = new SpecStore(this.options.dir, s)));
-      return store;
-    });
-    const split = new SplitCache(this, stores, packLimit(this.options.maxBytes));
+    const split = new SplitCache(this, specs.map((s) => this.store(s)), packLimit(this.options.maxBytes));
     this.splits.add(split);
     return split;
+  }
+
+  /** Whether any image is cached for this preprocessing: a run over images seen before reads rather than decodes. */
+  holds(spec: PreprocessSpec): boolean {
+    return this.store(spec).current() !== null;
+  }
+
+  private store(spec: PreprocessSpec): SpecStore {
+    const key = pixelSpecKey(spec);
+    let store = this.stores.get(key);
+    if (!store) this.stores.set(key, (store = new SpecStore(this.options.dir, spec)));
+    return store;
   }
 
   get full(): boolean {

@@ -3,6 +3,8 @@ export interface LoadRequest {
   type: 'load';
   /** A path, or the bytes of an in-memory copy with extra outputs (see session-model.ts). */
   model: string | Uint8Array;
+  /** Bytes to append to the file at `model` (extra graph outputs, see session-model.ts). */
+  append?: Uint8Array;
   externalDataDir?: string;
   /** How the float32 batches are handed to the model: as they are, as float16, or as uint8 pixels. */
   inputType: 'float32' | 'float16' | 'uint8';
@@ -14,12 +16,12 @@ export interface LoadRequest {
   providers: string[];
   outputs: string[];
   intraOpThreads?: number;
-  /** Without intraOpThreads: times the model once loaded, to give a cheap one fewer threads (see ThreadProbe). */
+  /** Times the model once loaded, to give a cheap one fewer threads (see ThreadProbe). */
   probe?: ThreadProbe;
 }
 
 /**
- * With onnxruntime's default of one thread per core, a model's threads take turns with the decoding threads on the
+ * With one thread per core, a model's threads take turns with the decoding threads on the
  * same cores; for a cheap model that made whole runs take 15 % longer on 2 cores. So the worker also makes the session
  * with `cheapThreads` threads and keeps that one when it runs a batch at no more than `cheapMicros` per image,
  * i.e. fast enough to keep pace with decoding.
@@ -49,7 +51,7 @@ export interface LoadedReply {
   provider: string;
   /** Why earlier providers in the preference list were not used. */
   fallbacks: string[];
-  /** Intra-op threads of the session; undefined = onnxruntime's default (one per core). */
+  /** Intra-op threads of the session; undefined = onnxruntime's default. */
   threads?: number;
 }
 

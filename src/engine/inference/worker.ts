@@ -1,4 +1,5 @@
 // Runs an onnxruntime session in a worker thread: InferenceSession.run blocks the thread it runs on.
+import { readFileSync } from 'node:fs';
 import { parentPort } from 'node:worker_threads';
 import type { InferenceSession } from 'onnxruntime-node';
 import type { LoadRequest, ThreadProbe, WorkerReply, WorkerRequest } from './messages';
@@ -70,10 +71,20 @@ async function leanSession(s: InferenceSession, probe: ThreadProbe): Promise<Inf
   return null;
 }
 
+/** The model file with LoadRequest.append after it (see session-model.ts), read in this thread. */
+function appendedModel(msg: LoadRequest): string | Uint8Array {
+  if (!msg.append || typeof msg.model !== 'string') return msg.model;
+  const file = readFileSync(msg.model);
+  const bytes = new Uint8Array(file.length + msg.append.length);
+  bytes.set(file, 0);
+  bytes.set(msg.append, file.length);
+  return bytes;
+}
+
 async function load(msg: LoadRequest): Promise<void> {
   const { providers, outputs, probe } = msg;
   let threads = msg.intraOpThreads;
-  source = { model: msg.model, externalDataDir: msg.externalDataDir };
+  source = { model: appendedModel(msg), externalDataDir: msg.externalDataDir };
   feed = { inputType: msg.inputType, fixedBatch: msg.fixedBatch };
   const fallbacks: string[] = [];
   const prefs = [...providers.filter((p) => p !== 'cpu'), 'cpu'];
@@ -88,7 +99,7 @@ async function load(msg: LoadRequest): Promise<void> {
       continue;
     }
     outputNames = outputs;
-    if (provider === 'cpu' && !threads && probe && !feed.fixedBatch) {
+    if (provider === 'cpu' && probe && !feed.fixedBatch) {
       try {
         const lean = await leanSession(session, probe);
         if (lean) {

@@ -80,10 +80,10 @@ export class ReflectedSmoother {
       values[this.bin[i]] += (1 - this.frac[i]) * w[i];
       values[this.bin[i] + 1] += this.frac[i] * w[i];
     }
-    const cache = new Map<number, number>();
+    const cache = new Float64Array(M).fill(NaN);
     const at = (k: number): number => {
-      let v = cache.get(k);
-      if (v === undefined) cache.set(k, (v = this.convolveAt(values, k)));
+      let v = cache[k];
+      if (v !== v) cache[k] = v = this.convolveAt(values, k);
       return v;
     };
     const out = new Float64Array(xEval.length);
@@ -103,13 +103,18 @@ export class ReflectedSmoother {
    */
   private convolveAt(values: Float64Array, k: number): number {
     const M = this.M;
-    const h = M >> 1;
+    const ker = this.ker;
+    const base = (M >> 1) + k; // e = base + j indexes ext
+    const first = M - 1 - this.hi;
+    const last = M - 1 - this.lo;
+    // The three parts of ext in turn (same terms in the same order as one loop over j, without a branch per term).
+    const end1 = Math.min(last, M - 2 - base);
+    const end2 = Math.min(last, 2 * M - 2 - base);
     let s = 0;
-    for (let j = M - 1 - this.hi; j <= M - 1 - this.lo; j++) {
-      const e = h + k + j;
-      const v = e < M - 1 ? values[M - 1 - e] : e < 2 * M - 1 ? values[e - (M - 1)] : values[3 * M - 3 - e];
-      s += v * this.ker[M - 1 - j];
-    }
+    let j = first;
+    for (; j <= end1; j++) s += values[M - 1 - base - j] * ker[M - 1 - j];
+    for (; j <= end2; j++) s += values[base + j - (M - 1)] * ker[M - 1 - j];
+    for (; j <= last; j++) s += values[3 * M - 3 - base - j] * ker[M - 1 - j];
     return s;
   }
 }

@@ -83,14 +83,15 @@ export function reactShaping(percentile: number): Shaping {
  * The ASH/SCALE core on one row: keeps[j] = 1 for the k = d − round(d·p/100) largest entries (ties: lowest index),
  * and the sharpening exponent Σh / Σkept (0 when Σkept = 0, i.e. an all-zero post-ReLU row, where torch gives NaN).
  */
-function topK(h: Float32Array, i: number, d: number, percentile: number, keep: Uint8Array): number {
+function topK(h: Float32Array, i: number, d: number, percentile: number, keep: Uint8Array, work: Float32Array): number {
   const k = d - roundHalfEven((d * percentile) / 100);
   const row = h.subarray(i * d, (i + 1) * d);
   keep.fill(0);
   let total = 0, kept = 0;
   for (let j = 0; j < d; j++) total += row[j];
   if (k > 0) {
-    const t = Float64Array.from(row).sort()[d - k]; // the k-th largest
+    work.set(row);
+    const t = select(work, d - k); // the k-th largest
     let above = 0;
     for (let j = 0; j < d; j++) if (row[j] > t) above++;
     let ties = k - above;
@@ -102,10 +103,11 @@ function topK(h: Float32Array, i: number, d: number, percentile: number, keep: U
 /** ASH-S (prune = true: the rest zeroed) or SCALE (prune = false: the whole row kept), times exp(Σh / Σtop-k). */
 function sharpen(percentile: number, prune: boolean): Shaping {
   let keep = new Uint8Array(0);
+  let work = new Float32Array(0);
   return {
     apply(h, i, d, out) {
-      if (keep.length !== d) keep = new Uint8Array(d);
-      const f = Math.exp(topK(h, i, d, percentile, keep));
+      if (keep.length !== d) [keep, work] = [new Uint8Array(d), new Float32Array(d)];
+      const f = Math.exp(topK(h, i, d, percentile, keep, work));
       for (let j = 0; j < d; j++) out[j] = keep[j] || !prune ? h[i * d + j] * f : 0;
     },
   };

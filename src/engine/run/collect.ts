@@ -49,6 +49,8 @@ export interface LoadedModel {
 
 export interface CollectContext {
   models: LoadedModel[];
+  /** Settles once every model's session is made: decoding starts before, the first batch waits for it. */
+  ready?: Promise<void>;
   batchSize: number;
   decodePool: DecodePool;
   /** Files sharp decodes at once on the main thread (those the decoding threads hand back; see chunkDecoder). */
@@ -254,8 +256,10 @@ export async function collectSplit(plan: SplitPlan, ctx: CollectContext): Promis
     }
   };
 
-  let cancelled = false;
-  while (ahead.length > 0 || nextStart < total) {
+  // The first chunks decode while the models' sessions are made.
+  fill();
+  let cancelled = ctx.ready !== undefined && (await raceAbort(ctx.ready.then(() => true), ctx.signal)) === undefined;
+  while (!cancelled && (ahead.length > 0 || nextStart < total)) {
     if (ctx.signal?.aborted) {
       cancelled = true;
       break;
