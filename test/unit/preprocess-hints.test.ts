@@ -99,3 +99,9 @@ test('six WordNet-id folders and a 6-class model named otherwise: accuracy and c
   assert.ok(report.calibration.some((r) => r.model === 'm' && Number.isFinite(r.accuracy)), 'accuracy is computed');
   assert.ok(report.warnings.some((w) => /mapped by sorted folder order.*n00000000 → a/.test(w)), report.warnings.join('\n'));
 });
+
+test('jpegDraft from VS Code\'s oodLens.preprocess setting reaches the spec; without it the exact path stays', async () => {
+  const demo = path.resolve(__dirname, '..', '..', '..', 'examples', 'demo', 'models', 'ce_seed0.onnx');
+  assert.equal((await inspectModel(demo, {}, { jpegDraft: true })).spec.jpegDraft, true);
+  assert.equal((await inspectModel(demo, {}, {})).spec.jpegDraft, undefined);
+});

@@ -45,5 +45,5 @@ test('settings and schema are contributed with the documented defaults', () => {
   // The setting takes the same preprocessing keys as oodlens.json (those that make sense for every model).
   const setting = p['oodLens.preprocess'] as { properties: Record<string, unknown> };
   for (const [k, v] of Object.entries(setting.properties)) assert.deepEqual(v, schema.properties.preprocess.properties[k], k);
-  assert.deepEqual(new Set(Object.keys(setting.properties)), new Set(['preset', 'resize', 'crop', 'cropPct', 'interpolation', 'mean', 'std', 'exif', 'features', 'labelMap']));
+  assert.deepEqual(new Set(Object.keys(setting.properties)), new Set(['preset', 'resize', 'crop', 'cropPct', 'interpolation', 'mean', 'std', 'exif', 'jpegDraft', 'features', 'labelMap']));
 });
