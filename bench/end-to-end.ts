@@ -6,6 +6,7 @@
 //   --mode scoring  scores + metrics alone, on logits computed beforehand
 import { parseArgs } from 'node:util';
 import { ceilingSession } from './lib/ceiling-session';
+import { bothFolders, held, phaseClock, printRow, rssMB } from './lib/measure';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { rmSync } from 'node:fs';
@@ -15,7 +16,6 @@ import { DecodePool } from '../src/engine/image/decode-pool';
 import { SampleStatus } from '../src/engine/image/decode-messages';
 import { chunkDecoder, type Chunk } from '../src/engine/run/collect';
 import type { SplitPlan } from '../src/engine/run/plan';
-import { PathList } from '../src/engine/dataset/path-list';
 import { DEFAULTS, defaultDecodeThreads } from '../src/engine/options';
 import { makeSampleWriter } from '../src/engine/image/preprocess';
 import { inspectModel } from '../src/engine/model/inspect';
@@ -30,24 +30,6 @@ const { values: a } = parseArgs({
     out: { type: 'string' }, batch: { type: 'string', default: '64' }, 'decode-threads': { type: 'string' }, cache: { type: 'string' }, scores: { type: 'string' },
   },
 });
-
-const rssMB = () => process.resourceUsage().maxRSS / 1024;
-
-/** JavaScript heap plus memory outside it (typed arrays, buffers) after a full collection; null without --expose-gc. */
-function held(): number | null {
-  const gc = (globalThis as { gc?: () => void }).gc;
-  if (!gc) return null;
-  gc();
-  const m = process.memoryUsage();
-  return m.heapUsed + m.external;
-}
-
-async function listAll(): Promise<SplitPlan> {
-  const id = await listDataset(a.id!);
-  const ood = await listDataset(a.ood!);
-  const files = PathList.of([...id.files, ...ood.files]);
-  return { name: 'all', role: 'id', source: 'bench', files, folderClass: new Int32Array(files.length).fill(-1), classes: [], skipped: [] };
-}
 
 /** Decodes every image into one tensor as the engine does: decoding threads, sharp for what they leave. */
 async function decodeAll(plan: SplitPlan, batch: number) {
@@ -77,22 +59,15 @@ async function main() {
   const batch = Number(a.batch);
   if (a.mode === 'e2e') {
     const heldBefore = held();
-    const t0 = performance.now();
+    const { phases, onProgress, since } = phaseClock();
     const decodeThreads = a['decode-threads'] ? Number(a['decode-threads']) : undefined;
-    // Seconds from the start to the end of each phase, to show where the fixed costs are.
-    const phases: Record<string, number> = {};
-    let phase = 'start';
-    const onProgress = (p: { phase: string }) => {
-      if (p.phase !== phase) phases[phase] = (performance.now() - t0) / 1000;
-      phase = p.phase;
-    };
     const cache = a.cache ? { dir: a.cache, maxBytes: DEFAULTS.cacheMaxMB * 2 ** 20 } : undefined;
     const scores = a.scores?.split(',');
     const report = await runScore({ models: [a.model!], id: a.id!, ood: [a.ood!], batchSize: batch, decodeThreads, cache, scores }, { onProgress });
-    phases.analysis = (performance.now() - t0) / 1000;
+    phases.analysis = since();
     const out = a.out ?? path.join(os.tmpdir(), `oodlens-bench-${process.pid}.json`);
     await writeJsonReport(report, out);
-    const seconds = (performance.now() - t0) / 1000;
+    const seconds = since();
     phases.write = seconds;
     if (!a.out) rmSync(out, { force: true });
     const images = report.splits.reduce((s, x) => s + x.count, 0);
@@ -102,7 +77,7 @@ async function main() {
     const hits = stats ? { cache: { hits: stats.hits, misses: stats.misses } } : {};
     return { mode: 'e2e', images, seconds, imagesPerSecond: images / seconds, peakRssMB: rssMB(), phases, retainedBytesPerSample, samples: report.samples.length, ...hits };
   }
-  const all = await listAll();
+  const all = await bothFolders(a.id!, a.ood!);
   const decoded = await decodeAll(all, batch);
   const n = all.files.length;
   if (a.mode === 'decode') return { mode: 'decode', images: n, seconds: decoded.seconds, imagesPerSecond: n / decoded.seconds, peakRssMB: rssMB() };
@@ -138,13 +113,4 @@ async function main() {
   return { mode: 'scoring', images: n, seconds: scoreSeconds, imagesPerSecond: n / scoreSeconds, peakRssMB: rssMB() };
 }
 
-main().then(
-  (r) => {
-    process.stdout.write(JSON.stringify(r) + '\n');
-    process.exit(0);
-  },
-  (e) => {
-    process.stderr.write(`bench: ${e instanceof Error ? e.message : e}\n`);
-    process.exit(1);
-  },
-);
+printRow(main());

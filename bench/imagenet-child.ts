@@ -9,6 +9,7 @@
 //                   --threads intra-op threads (default: one per physical core, bench/lib/ceiling-session.ts)
 import { parseArgs } from 'node:util';
 import { ceilingSession } from './lib/ceiling-session';
+import { cpuSeconds, held, phaseClock, printRow, rssMB } from './lib/measure';
 import { physicalCores } from '../src/engine/inference/cores';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -33,22 +34,6 @@ const { values: a } = parseArgs({
 });
 const HINTS: PreprocessHints = { preset: 'imagenet', resize: 256, crop: [224, 224] };
 const BATCH = DEFAULTS.batchSize;
-const rssMB = () => process.resourceUsage().maxRSS / 1024;
-/** CPU seconds of the whole process (every thread) since `from`. */
-const cpuSince = (from?: NodeJS.CpuUsage) => {
-  const u = process.cpuUsage(from);
-  return (u.user + u.system) / 1e6;
-};
-
-/** JavaScript heap plus memory outside it (typed arrays, buffers) after a full collection; null without --expose-gc. */
-function held(): number | null {
-  const gc = (globalThis as { gc?: () => void }).gc;
-  if (!gc) return null;
-  gc();
-  const m = process.memoryUsage();
-  return m.heapUsed + m.external;
-}
-
 /** A .npy file written in any order: rows at their offsets, the header (128 bytes) once the row count is known. */
 class NpyStream {
   private readonly fd: number;
@@ -70,13 +55,7 @@ class NpyStream {
 
 async function e2e() {
   const heldBefore = held();
-  const t0 = performance.now();
-  const phases: Record<string, number> = {};
-  let phase = 'start';
-  const onProgress = (p: { phase: string }) => {
-    if (p.phase !== phase) phases[phase] = (performance.now() - t0) / 1000;
-    phase = p.phase;
-  };
+  const { phases, onProgress, since } = phaseClock();
   const streams = new Map<string, [NpyStream, NpyStream]>();
   const out = a['logits-out'];
   const onFeatures = (_m: unknown, split: SplitPlan, _f: unknown, logits: Float32Array, n: number, _d: number, folderClass: Int32Array, offset: number) => {
@@ -90,16 +69,16 @@ async function e2e() {
   };
   const report = await runScore({ models: [a.model!], id: a.id!, ood: [a.ood!], preprocess: HINTS }, { onProgress, onFeatures: out ? onFeatures : undefined });
   for (const [l, y] of streams.values()) (l.close(), y.close());
-  phases.analysis = (performance.now() - t0) / 1000;
+  phases.analysis = since();
   const file = path.join(os.tmpdir(), `oodlens-imagenet-bench-${process.pid}.json`);
   await writeJsonReport(report, file);
-  const seconds = (performance.now() - t0) / 1000;
+  const seconds = since();
   phases.write = seconds;
   rmSync(file, { force: true });
   const images = report.splits.reduce((s, x) => s + x.count, 0);
   // What the finished report keeps in the main thread (node --expose-gc only).
   const retainedBytes = heldBefore === null ? null : held()! - heldBefore;
-  return { mode: 'e2e', images, seconds, imagesPerSecond: images / seconds, cpuSeconds: cpuSince(), peakRssMB: rssMB(), phases, retainedBytes, classes: report.models[0].classes.length };
+  return { mode: 'e2e', images, seconds, imagesPerSecond: images / seconds, cpuSeconds: cpuSeconds(), peakRssMB: rssMB(), phases, retainedBytes, classes: report.models[0].classes.length };
 }
 
 /** --sample files spread evenly over the ID and OOD folders, as one split. */
@@ -118,8 +97,7 @@ async function decode(plan: SplitPlan, keep: (tensor: Float32Array, start: numbe
   const spare: Float32Array[][] = [[]];
   const decodeChunk = chunkDecoder(plan, [{ spec: model.spec, writer: makeSampleWriter(model.spec) }], pool, DEFAULTS.decodeConcurrency, spare);
   const n = plan.files.length;
-  const t0 = performance.now();
-  const cpu0 = process.cpuUsage();
+  const [t0, cpu0] = [performance.now(), cpuSeconds()];
   const ahead = [];
   for (let start = 0, next = 0; start < n; start += BATCH) {
     for (; next < n && ahead.length < 2 * pool.size + 1; next += BATCH) ahead.push(decodeChunk(next, Math.min(BATCH, n - next)));
@@ -128,10 +106,9 @@ async function decode(plan: SplitPlan, keep: (tensor: Float32Array, start: numbe
     keep(result.tensors[0], start, m);
     spare[0].push(result.tensors[0]);
   }
-  const seconds = (performance.now() - t0) / 1000;
-  const cpuSeconds = cpuSince(cpu0);
+  const [seconds, cpu] = [(performance.now() - t0) / 1000, cpuSeconds() - cpu0];
   pool.close();
-  return { model, seconds, cpuSeconds };
+  return { model, seconds, cpuSeconds: cpu };
 }
 
 async function ceiling(plan: SplitPlan) {
@@ -144,11 +121,10 @@ async function ceiling(plan: SplitPlan) {
   const session = await ceilingSession(path.resolve(a.model!), threads);
   const run = (i: number, m: number) => session.run({ [model.inputName]: new ort.Tensor('float32', tensor.subarray(i * size, (i + m) * size), [m, 3, 224, 224]) });
   await run(0, Math.min(BATCH, n)); // the first run allocates onnxruntime's buffers: not timed
-  const t0 = performance.now();
-  const cpu0 = process.cpuUsage();
+  const [t0, cpu0] = [performance.now(), cpuSeconds()];
   for (let i = 0; i < n; i += BATCH) await run(i, Math.min(BATCH, n - i));
   const seconds = (performance.now() - t0) / 1000;
-  return { mode: 'ceiling', threads, images: n, seconds, imagesPerSecond: n / seconds, cpuSeconds: cpuSince(cpu0), peakRssMB: rssMB() };
+  return { mode: 'ceiling', threads, images: n, seconds, imagesPerSecond: n / seconds, cpuSeconds: cpuSeconds() - cpu0, peakRssMB: rssMB() };
 }
 
 async function main() {
@@ -156,18 +132,9 @@ async function main() {
   const plan = await sample();
   if (a.mode === 'ceiling') return ceiling(plan);
   if (a.mode !== 'decode') throw new Error(`unknown --mode ${a.mode}`);
-  const { seconds, cpuSeconds } = await decode(plan, () => undefined);
+  const { seconds, cpuSeconds: cpu } = await decode(plan, () => undefined);
   const n = plan.files.length;
-  return { mode: 'decode', images: n, seconds, imagesPerSecond: n / seconds, cpuSeconds, peakRssMB: rssMB() };
+  return { mode: 'decode', images: n, seconds, imagesPerSecond: n / seconds, cpuSeconds: cpu, peakRssMB: rssMB() };
 }
 
-main().then(
-  (r) => {
-    process.stdout.write(JSON.stringify(r) + '\n');
-    process.exit(0);
-  },
-  (e) => {
-    process.stderr.write(`bench: ${e instanceof Error ? e.stack : e}\n`);
-    process.exit(1);
-  },
-);
+printRow(main());

@@ -5,10 +5,9 @@
 // --draft sets the jpegDraft preprocessing hint (the CLI's --jpeg-draft).
 import { parseArgs } from 'node:util';
 import { ceilingSession } from './lib/ceiling-session';
+import { bothFolders, cpuSeconds, phaseClock, printRow, rssMB } from './lib/measure';
 import * as path from 'node:path';
 import { runScore } from '../src/engine/run';
-import { listDataset } from '../src/engine/dataset/image-files';
-import { PathList } from '../src/engine/dataset/path-list';
 import { DecodePool } from '../src/engine/image/decode-pool';
 import { SampleStatus } from '../src/engine/image/decode-messages';
 import { makeSampleWriter } from '../src/engine/image/preprocess';
@@ -18,18 +17,6 @@ import { chunkDecoder, inputDims, type Chunk } from '../src/engine/run/collect';
 import type { SplitPlan } from '../src/engine/run/plan';
 
 export type Row = Record<string, number | string | null | Record<string, number>>;
-
-const rssMB = () => process.resourceUsage().maxRSS / 1024;
-/** CPU seconds of every thread of this process so far: less sensitive than wall time to other work on the machine. */
-const cpuSeconds = () => {
-  const u = process.cpuUsage();
-  return (u.user + u.system) / 1e6;
-};
-
-async function listAll(id: string, ood: string): Promise<SplitPlan> {
-  const files = PathList.of([...(await listDataset(id)).files, ...(await listDataset(ood)).files]);
-  return { name: 'all', role: 'id', source: 'bench', files, folderClass: new Int32Array(files.length).fill(-1), classes: [], skipped: [] };
-}
 
 /** Every image decoded as a run decodes them, kept in one tensor when `keep`; seconds of the decoding alone. */
 async function decodeAll(model: string, hints: PreprocessHints, plan: SplitPlan, batch: number, keep: boolean, threads: number) {
@@ -67,23 +54,17 @@ async function measure(mode: string): Promise<Row> {
   const draft = a.draft ? 'draft' : 'exact';
   const cpu0 = cpuSeconds();
   if (mode === 'e2e') {
-    const t0 = performance.now();
-    const phases: Record<string, number> = {};
-    let phase = 'start';
-    const onProgress = (p: { phase: string }) => {
-      if (p.phase !== phase) phases[phase] = (performance.now() - t0) / 1000;
-      phase = p.phase;
-    };
+    const { phases, onProgress, since } = phaseClock();
     const decodeThreads = a['decode-threads'] ? Number(a['decode-threads']) : undefined;
     const report = await runScore({ models: [model], id: a.id!, ood: [a.ood!], batchSize: batch, preprocess: hints, decodeThreads }, { onProgress });
-    const seconds = (performance.now() - t0) / 1000;
+    const seconds = since();
     phases.analysis = seconds;
     const images = report.splits.reduce((s, x) => s + x.count, 0);
     const msp = report.ood.find((o) => o.score === 'msp');
     // OOD Lens takes OOD as positive with higher = more OOD; the Python side scores ID as positive with MSP: same AUROC.
     return { mode: 'e2e', draft, model: path.basename(model), images, seconds, imagesPerSecond: images / seconds, peakRssMB: rssMB(), cpuSeconds: cpuSeconds() - cpu0, auroc: msp?.auroc ?? null, phases };
   }
-  const plan = await listAll(a.id!, a.ood!);
+  const plan = await bothFolders(a.id!, a.ood!);
   const decoded = await decodeAll(model, hints, plan, batch, mode === 'ceiling', a['decode-threads'] ? Number(a['decode-threads']) : defaultDecodeThreads());
   const n = plan.files.length;
   if (mode === 'decode') return { mode, draft, images: n, seconds: decoded.seconds, imagesPerSecond: n / decoded.seconds, peakRssMB: rssMB(), cpuSeconds: decoded.cpu };
@@ -101,14 +82,5 @@ async function measure(mode: string): Promise<Row> {
 }
 
 export function childMain(mode: string): void {
-  measure(mode).then(
-    (r) => {
-      process.stdout.write(JSON.stringify(r) + '\n');
-      process.exit(0);
-    },
-    (e) => {
-      process.stderr.write(`photos bench (${mode}): ${e instanceof Error ? e.stack : e}\n`);
-      process.exit(1);
-    },
-  );
+  printRow(measure(mode), `photos bench (${mode})`);
 }

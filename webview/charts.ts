@@ -117,8 +117,31 @@ export function histogramChart(hist: HistogramSet, splits: string[], theme: Them
 
 export interface CurveEntry { curve: ViewCurve; auroc: number | undefined; aupr: number | undefined }
 
-function diagonal(theme: Theme, from: XY, to: XY, label: string): ChartDataset<'scatter', XY[]> {
-  return { label, data: [from, to], showLine: true, borderColor: withAlpha(theme.foreground, 0.4), borderDash: [4, 4], pointRadius: 0, borderWidth: 1 };
+/** A dashed reference line (chance, perfect calibration, an oracle) in the foreground colour. */
+export function diagonal(theme: Theme, from: XY, to: XY, label: string, alpha = 0.4): ChartDataset<'scatter', XY[]> {
+  return { label, data: [from, to], showLine: true, borderColor: withAlpha(theme.foreground, alpha), borderDash: [4, 4], pointRadius: 0, borderWidth: 1 };
+}
+
+/**
+ * A scatter chart of curves over [0, 1] × [0, 1] (`yMax: null` leaves y unbounded above), legend at the bottom
+ * without the entries `hide` names.
+ */
+export function unitScatter(theme: Theme, datasets: ChartDataset<'scatter', XY[]>[], x: string, y: string, opts: { yMax?: null; hide?: (label: string) => boolean } = {}): ChartConfiguration {
+  const { hide } = opts;
+  const config: ChartConfiguration<'scatter', XY[]> = {
+    type: 'scatter',
+    data: { datasets },
+    options: {
+      parsing: false,
+      scales: {
+        x: { type: 'linear', min: 0, max: 1, title: { display: true, text: x } },
+        y: { type: 'linear', min: 0, ...(opts.yMax === null ? {} : { max: 1 }), title: { display: true, text: y } },
+      },
+      plugins: { legend: { position: 'bottom', ...(hide ? { labels: { filter: (item) => !hide(item.text) } } : {}) } },
+    },
+    plugins: [background(theme)],
+  };
+  return config as unknown as ChartConfiguration;
 }
 
 function curveChart(id: 'roc' | 'pr', entries: CurveEntry[], theme: Theme): ChartSpec {
@@ -142,19 +165,7 @@ function curveChart(id: 'roc' | 'pr', entries: CurveEntry[], theme: Theme): Char
   if (roc) datasets.push(diagonal(theme, { x: 0, y: 0 }, { x: 1, y: 1 }, 'chance'));
   const first = entries[0]?.curve;
   const what = first ? `${first.score} on ${first.split}` : '';
-  const config: ChartConfiguration<'scatter', XY[]> = {
-    type: 'scatter',
-    data: { datasets },
-    options: {
-      parsing: false,
-      scales: {
-        x: { type: 'linear', min: 0, max: 1, title: { display: true, text: roc ? 'FPR (ID flagged as OOD)' : 'recall (OOD positive)' } },
-        y: { type: 'linear', min: 0, max: 1, title: { display: true, text: roc ? 'TPR (OOD flagged)' : 'precision (OOD positive)' } },
-      },
-      plugins: { legend: { position: 'bottom', labels: { filter: (item) => !item.text.endsWith('FPR95 point') } } },
-    },
-    plugins: [background(theme)],
-  };
+  const config = unitScatter(theme, datasets, roc ? 'FPR (ID flagged as OOD)' : 'recall (OOD positive)', roc ? 'TPR (OOD flagged)' : 'precision (OOD positive)', { hide: (label) => label.endsWith('FPR95 point') });
   const head = roc ? ['model', 'FPR', 'TPR'] : ['model', 'recall', 'precision'];
   const rows = entries.flatMap(({ curve }) => {
     const [xs, ys] = roc ? [curve.roc.fpr, curve.roc.tpr] : [curve.pr.recall, curve.pr.precision];
@@ -165,7 +176,7 @@ function curveChart(id: 'roc' | 'pr', entries: CurveEntry[], theme: Theme): Char
     id,
     title: `${roc ? 'ROC' : 'Precision–recall'} (OOD positive): ${what}`,
     summary: `${roc ? 'ROC' : 'Precision-recall'} curves for ${what}: ${metrics.join('; ')}.`,
-    config: config as unknown as ChartConfiguration,
+    config,
     data: table(undefined, `${roc ? 'ROC' : 'PR'} curve points (downsampled)`, head, rows),
   };
 }

@@ -5,7 +5,7 @@ import type { Chart, ChartConfiguration, ChartDataset } from 'chart.js';
 import { delta } from '../src/engine/history/metrics';
 import type { FlagChange, OodMetric } from '../src/engine/compare/diff';
 import type { ChartId, ComparePayload, CompareSideView, FromWebviewMessage } from '../src/shared/protocol';
-import { applyTheme, background, chartFigure, type ChartSpec } from './charts';
+import { applyTheme, background, chartFigure, diagonal, unitScatter, type ChartSpec } from './charts';
 import { append, clear, fmt, h, table } from './dom';
 import { deltaBadge } from './history-view';
 import { resolveTheme, type Theme, withAlpha } from './theme';
@@ -168,25 +168,12 @@ function rocOverlay(a: CompareSideView, b: CompareSideView, score: string, split
     pts.forEach((p) => rows.push([tag, fmt(p.x), fmt(p.y)]));
   });
   if (datasets.length === 0) return null;
-  datasets.push({ label: 'chance', data: [{ x: 0, y: 0 }, { x: 1, y: 1 }], showLine: true, borderColor: withAlpha(theme.foreground, 0.4), borderDash: [4, 4], pointRadius: 0, borderWidth: 1 });
-  const config: ChartConfiguration<'scatter', XY[]> = {
-    type: 'scatter',
-    data: { datasets },
-    options: {
-      parsing: false,
-      scales: {
-        x: { type: 'linear', min: 0, max: 1, title: { display: true, text: 'FPR (ID flagged as OOD)' } },
-        y: { type: 'linear', min: 0, max: 1, title: { display: true, text: 'TPR (OOD flagged)' } },
-      },
-      plugins: { legend: { position: 'bottom' } },
-    },
-    plugins: [background(theme)],
-  };
+  datasets.push(diagonal(theme, { x: 0, y: 0 }, { x: 1, y: 1 }, 'chance'));
   return {
     id: 'compare-roc',
     title: `ROC (OOD positive): ${score} on ${split}, A solid, B dashed`,
     summary: `ROC curves of ${score} on ${split} for ${datasets.slice(0, -1).map((d) => d.label).join(' and ')}.`,
-    config: config as unknown as ChartConfiguration,
+    config: unitScatter(theme, datasets, 'FPR (ID flagged as OOD)', 'TPR (OOD flagged)'),
     data: table(undefined, 'ROC curve points (downsampled)', ['side', 'FPR', 'TPR'], rows),
   };
 }

@@ -1,9 +1,9 @@
 // The smooth reliability curve (relplot's kernel smoother at the smECE bandwidth) with its bootstrap band, before and
 // after temperature scaling on one chart, its data as a table, and the calibration conventions in one line.
-import type { ChartConfiguration, ChartDataset } from 'chart.js';
+import type { ChartDataset } from 'chart.js';
 import type { SmoothReliability } from '../src/engine/metrics/smooth-reliability';
 import type { CalibrationRow } from '../src/engine/report/types';
-import { background, type ChartSpec } from './charts';
+import { diagonal, unitScatter, type ChartSpec } from './charts';
 import { fmt, table } from './dom';
 import { type Theme, withAlpha } from './theme';
 
@@ -48,21 +48,9 @@ export function smoothReliabilityChart(row: CalibrationRow, theme: Theme): Chart
   const datasets = [
     ...stageSets('before', before, row.smece, theme.palette[0]),
     ...(after ? stageSets('after temperature', after, row.scaled?.smece, theme.palette[1]) : []),
-    { label: 'perfect calibration', data: [{ x: 0, y: 0 }, { x: 1, y: 1 }], showLine: true, borderColor: withAlpha(theme.foreground, 0.5), borderDash: [4, 4], pointRadius: 0, borderWidth: 1 },
+    diagonal(theme, { x: 0, y: 0 }, { x: 1, y: 1 }, 'perfect calibration', 0.5),
   ];
-  const config: ChartConfiguration<'scatter', XY[]> = {
-    type: 'scatter',
-    data: { datasets },
-    options: {
-      parsing: false,
-      scales: {
-        x: { type: 'linear', min: 0, max: 1, title: { display: true, text: 'confidence (max softmax)' } },
-        y: { type: 'linear', min: 0, max: 1, title: { display: true, text: 'smoothed accuracy' } },
-      },
-      plugins: { legend: { position: 'bottom', labels: { filter: (item) => !item.text.endsWith('band lower') } } },
-    },
-    plugins: [background(theme)],
-  };
+  const config = unitScatter(theme, datasets, 'confidence (max softmax)', 'smoothed accuracy', { hide: (label) => label.endsWith('band lower') });
   const title = `Smooth reliability (smECE): ${row.model} on ${row.split}`;
   const stages = [['before', before] as const, ...(after ? [['after', after] as const] : [])];
   const head = ['confidence', ...stages.flatMap(([n, s]) => [`${n} accuracy`, ...(s.lower.length ? [`${n} lower`, `${n} upper`] : [])])];
@@ -71,7 +59,7 @@ export function smoothReliabilityChart(row: CalibrationRow, theme: Theme): Chart
     id: 'smooth-reliability',
     title,
     summary: `${title}. smECE ${fmt(row.smece)} before${after ? `, ${fmt(row.scaled?.smece)} after temperature scaling` : ''}; kernel-smoothed accuracy against confidence with its bootstrap band where the confidence density is at least ${MIN_DENSITY * 100}% of its peak, diagonal for perfect calibration.`,
-    config: config as unknown as ChartConfiguration,
+    config,
     data: table(undefined, `${title} (mesh points)`, head, rows),
   };
 }

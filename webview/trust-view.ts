@@ -2,7 +2,7 @@
 // and the conformal sets' coverage and size, each with its data as a table and its conventions in one line.
 import type { ChartConfiguration, ChartDataset } from 'chart.js';
 import type { ConformalRow, SelectiveRow } from '../src/engine/report/types';
-import { background, type ChartSpec } from './charts';
+import { background, unitScatter, type ChartSpec } from './charts';
 import { fmt, h, table } from './dom';
 import { type Theme, withAlpha } from './theme';
 
@@ -27,25 +27,13 @@ export function riskCoverageChart(rows: SelectiveRow[], theme: Theme): ChartSpec
     showLine: true, borderColor: theme.palette[i % theme.palette.length], backgroundColor: theme.palette[i % theme.palette.length], pointRadius: 0, borderWidth: 2,
   }));
   datasets.push({ label: `oracle (${shown[0].split})`, data: oracle(shown[0].error_rate), showLine: true, borderColor: withAlpha(theme.foreground, 0.5), borderDash: [4, 4], pointRadius: 0, borderWidth: 1 });
-  const config: ChartConfiguration<'scatter', XY[]> = {
-    type: 'scatter',
-    data: { datasets },
-    options: {
-      parsing: false,
-      scales: {
-        x: { type: 'linear', min: 0, max: 1, title: { display: true, text: 'coverage (fraction accepted)' } },
-        y: { type: 'linear', min: 0, title: { display: true, text: 'selective risk (error rate of the accepted)' } },
-      },
-      plugins: { legend: { position: 'bottom' } },
-    },
-    plugins: [background(theme)],
-  };
+  const config = unitScatter(theme, datasets, 'coverage (fraction accepted)', 'selective risk (error rate of the accepted)', { yMax: null });
   const title = `Risk–coverage: ${shown[0].model}, confidence = max softmax`;
   return {
     id: 'risk-coverage',
     title,
     summary: `${title}. ${shown.map((r) => `${r.split}: AURC ${fmt(r.aurc)}, risk at 95% coverage ${fmt(r.risk_at_95_coverage)}`).join('; ')}. The dashed line is the oracle.`,
-    config: config as unknown as ChartConfiguration,
+    config,
     data: table(undefined, `${title} (points)`, ['split', 'coverage', 'risk'],
       shown.flatMap((r) => r.curve.coverage.map((c, j) => [r.split, fmt(c), fmt(r.curve.risk[j])]))),
   };

@@ -5,6 +5,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { onnx } from 'onnx-proto';
+import { writeFileAtomic } from '../report/write';
 import { constantTensors, dimsOf } from '../onnx/tensors';
 import { findFinalLinear } from '../onnx/last-layer';
 import { floatToHalf } from '../inference/tensor-io';
@@ -132,13 +133,5 @@ export async function exportFinetunedModel(inputPath: string, outputPath: string
   rewire(graph, at, layer, fresh);
   model.metadataProps = [...(model.metadataProps ?? []).filter((p) => p.key !== FINETUNE_KEY), { key: FINETUNE_KEY, value: JSON.stringify(metadata) }];
 
-  const bytes = onnx.ModelProto.encode(model).finish();
-  const tmp = path.join(path.dirname(outputPath), `.${path.basename(outputPath)}.${process.pid}.${Date.now()}.tmp`);
-  try {
-    await fs.promises.writeFile(tmp, bytes);
-    await fs.promises.rename(tmp, outputPath);
-  } catch (e) {
-    await fs.promises.rm(tmp, { force: true });
-    throw e;
-  }
+  await writeFileAtomic(outputPath, onnx.ModelProto.encode(model).finish());
 }

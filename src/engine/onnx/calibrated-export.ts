@@ -3,6 +3,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { onnx } from 'onnx-proto';
+import { writeFileAtomic } from '../report/write';
 import type { CalibratorParameters } from '../report/types';
 import { calibrationNodes, GraphBuilder, predictionSetNodes, PREDICTION_SET_SLACK } from './calibration-graph';
 
@@ -110,7 +111,7 @@ export async function exportCalibratedModel(inputPath: string, outputPath: strin
   if (opts.predictionSet) graph.output = [...(graph.output ?? []), out(PREDICTION_SET_OUTPUT, onnx.TensorProto.DataType.BOOL, logitsInfo.type?.tensorType?.shape?.dim ?? [batch, { dimParam: 'K' }])];
 
   model.metadataProps = [...(model.metadataProps ?? []).filter((m) => !OWN_KEYS.has(m.key ?? '')), ...metadata(p, opts)];
-  await writeAtomically(outputPath, onnx.ModelProto.encode(model).finish());
+  await writeFileAtomic(outputPath, onnx.ModelProto.encode(model).finish());
 }
 
 function metadata(p: CalibratorParameters, opts: CalibratedExportOptions): onnx.IStringStringEntryProto[] {
@@ -129,13 +130,3 @@ function metadata(p: CalibratorParameters, opts: CalibratedExportOptions): onnx.
   return meta;
 }
 
-async function writeAtomically(outputPath: string, bytes: Uint8Array): Promise<void> {
-  const tmp = path.join(path.dirname(outputPath), `.${path.basename(outputPath)}.${process.pid}.${Date.now()}.tmp`);
-  try {
-    await fs.promises.writeFile(tmp, bytes);
-    await fs.promises.rename(tmp, outputPath);
-  } catch (e) {
-    await fs.promises.rm(tmp, { force: true });
-    throw e;
-  }
-}
